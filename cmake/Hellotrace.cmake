@@ -1,0 +1,102 @@
+# Build helpers shared by every folder. Each subsystem keeps its own CMakeLists,
+# sources, tests and samples; these functions keep them alike.
+
+set(HELLOTRACE_PLUGIN_OUTPUT_DIR "${CMAKE_BINARY_DIR}/plugins")
+set(CMAKE_RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
+
+add_compile_options(-Wall -Wextra -Wpedantic -Wno-unused-parameter)
+if(HELLOTRACE_WERROR)
+  add_compile_options(-Werror)
+endif()
+
+if(HELLOTRACE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+if(HELLOTRACE_FUZZ)
+  if(NOT CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+    message(FATAL_ERROR "HELLOTRACE_FUZZ needs clang (CXX=clang++)")
+  endif()
+  # Everything is built with coverage so the fuzzers see inside the parsers.
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# Adds every direct sub-folder of DIR that has a CMakeLists.txt.
+function(hellotrace_add_subdirectories dir)
+  file(GLOB children LIST_DIRECTORIES true "${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*")
+  list(SORT children)
+  foreach(child ${children})
+    if(IS_DIRECTORY "${child}" AND EXISTS "${child}/CMakeLists.txt")
+      add_subdirectory("${child}")
+    endif()
+  endforeach()
+endfunction()
+
+# hellotrace_add_plugin(IDENT ident NAME name SOURCES ... [LIBS ...])
+# Builds the plugin twice from one static library:
+#  - ht_plugin_<ident>: static, for in-process tests (call ht_plugin_<ident>());
+#  - hellotrace-<name>.so: the loadable module exporting hellotrace_plugin_entry.
+function(hellotrace_add_plugin)
+  cmake_parse_arguments(P "" "IDENT;NAME" "SOURCES;LIBS" ${ARGN})
+  add_library(ht_plugin_${P_IDENT} STATIC ${P_SOURCES})
+  target_link_libraries(ht_plugin_${P_IDENT} PUBLIC hellotrace_sdk ${P_LIBS})
+  set(entry "${CMAKE_CURRENT_BINARY_DIR}/ht_plugin_${P_IDENT}_entry.cpp")
+  file(WRITE "${entry}.in"
+       "// Generated: exports the plugin table.\n#include <hellotrace/plugin_sdk.hpp>\nHT_EXPORT_PLUGIN(${P_IDENT})\n")
+  configure_file("${entry}.in" "${entry}" COPYONLY)
+  add_library(hellotrace_plugin_${P_IDENT} MODULE "${entry}")
+  target_link_libraries(hellotrace_plugin_${P_IDENT} PRIVATE ht_plugin_${P_IDENT})
+  target_link_options(hellotrace_plugin_${P_IDENT} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL)
+  set_target_properties(hellotrace_plugin_${P_IDENT} PROPERTIES
+    PREFIX "" OUTPUT_NAME "hellotrace-${P_NAME}"
+    LIBRARY_OUTPUT_DIRECTORY "${HELLOTRACE_PLUGIN_OUTPUT_DIR}")
+  install(TARGETS hellotrace_plugin_${P_IDENT} LIBRARY DESTINATION lib/hellotrace/plugins)
+  set_property(GLOBAL APPEND PROPERTY HELLOTRACE_PLUGINS hellotrace_plugin_${P_IDENT})
+endfunction()
+
+# hellotrace_add_test(name SOURCES ... [LIBS ...] [LABELS ...])
+# A GoogleTest executable whose tests ctest lists one by one. Tests find the source
+# tree (samples) and the shared corpus through these compile definitions.
+function(hellotrace_add_test name)
+  cmake_parse_arguments(T "" "" "SOURCES;LIBS;LABELS" ${ARGN})
+  add_executable(${name} ${T_SOURCES})
+  target_link_libraries(${name} PRIVATE GTest::gtest GTest::gtest_main ${T_LIBS})
+  target_compile_definitions(${name} PRIVATE
+    HT_SOURCE_DIR="${CMAKE_SOURCE_DIR}"
+    HT_BINARY_DIR="${CMAKE_BINARY_DIR}"
+    HT_CORPUS_DIR="${HELLOTRACE_CORPUS_DIR}"
+    HT_PLUGIN_DIR="${HELLOTRACE_PLUGIN_OUTPUT_DIR}")
+  include(GoogleTest)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
+                       PROPERTIES LABELS "unit;${T_LABELS}")
+endfunction()
+
+# hellotrace_add_fuzzer(name SOURCE file LIBS ... SEEDS dir...)
+# With HELLOTRACE_FUZZ: a libFuzzer binary plus a ctest that fuzzes for
+# HELLOTRACE_FUZZ_SECONDS from the seeds. Without it: the same target linked to a
+# small driver that replays the seeds, so every build keeps fuzz targets compiling
+# and their seeds passing.
+set(HELLOTRACE_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz test runs")
+function(hellotrace_add_fuzzer name)
+  cmake_parse_arguments(F "" "SOURCE" "LIBS;SEEDS" ${ARGN})
+  add_executable(${name} ${F_SOURCE})
+  target_link_libraries(${name} PRIVATE ${F_LIBS})
+  if(HELLOTRACE_FUZZ)
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+    set(work "${CMAKE_BINARY_DIR}/fuzz-work/${name}")
+    add_test(NAME fuzz.${name}
+             COMMAND ${CMAKE_COMMAND} -E env ASAN_OPTIONS=detect_leaks=1
+                     $<TARGET_FILE:${name}> -max_total_time=${HELLOTRACE_FUZZ_SECONDS}
+                     -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+                     -artifact_prefix=${work}/ ${work}/corpus ${F_SEEDS})
+    set_tests_properties(fuzz.${name} PROPERTIES LABELS fuzz)
+    file(MAKE_DIRECTORY "${work}/corpus")
+  else()
+    target_sources(${name} PRIVATE ${CMAKE_SOURCE_DIR}/fuzz/replay_main.cpp)
+    add_test(NAME fuzz-replay.${name} COMMAND ${name} ${F_SEEDS})
+    set_tests_properties(fuzz-replay.${name} PROPERTIES LABELS "unit;fuzz-replay")
+  endif()
+endfunction()

@@ -1,0 +1,221 @@
+#include <hellotrace/text/text.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace hellotrace::text {
+
+const char* encoding_name(Encoding e) {
+  switch (e) {
+    case Encoding::kUtf8: return "UTF-8";
+    case Encoding::kUtf8Bom: return "UTF-8 (BOM)";
+    case Encoding::kUtf16Le: return "UTF-16LE";
+    case Encoding::kUtf16Be: return "UTF-16BE";
+  }
+  return "?";
+}
+
+Encoding detect_encoding(std::span<const uint8_t> b) {
+  if (b.size() >= 3 && b[0] == 0xEF && b[1] == 0xBB && b[2] == 0xBF) return Encoding::kUtf8Bom;
+  if (b.size() >= 2 && b[0] == 0xFF && b[1] == 0xFE) return Encoding::kUtf16Le;
+  if (b.size() >= 2 && b[0] == 0xFE && b[1] == 0xFF) return Encoding::kUtf16Be;
+  // BOM-less UTF-16 of mostly ASCII text: NULs on one side of each pair.
+  const size_t n = std::min<size_t>(b.size() & ~size_t{1}, 512);
+  if (n >= 4) {
+    size_t even_nul = 0, odd_nul = 0;
+    for (size_t i = 0; i < n; i += 2) {
+      even_nul += b[i] == 0;
+      odd_nul += b[i + 1] == 0;
+    }
+    const size_t pairs = n / 2;
+    if (odd_nul * 10 >= pairs * 7 && even_nul * 10 <= pairs) return Encoding::kUtf16Le;
+    if (even_nul * 10 >= pairs * 7 && odd_nul * 10 <= pairs) return Encoding::kUtf16Be;
+  }
+  return Encoding::kUtf8;
+}
+
+void append_utf8(std::string& out, uint32_t cp) {
+  if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) cp = 0xFFFD;
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+static std::string decode_utf16(std::span<const uint8_t> b, bool little) {
+  std::string out;
+  out.reserve(b.size() / 2 + 16);
+  const size_t n = b.size() & ~size_t{1};
+  auto unit = [&](size_t i) -> uint32_t {
+    return little ? (b[i] | (b[i + 1] << 8)) : ((b[i] << 8) | b[i + 1]);
+  };
+  for (size_t i = 0; i < n; i += 2) {
+    uint32_t u = unit(i);
+    if (u >= 0xD800 && u <= 0xDBFF && i + 2 < n) {
+      const uint32_t lo = unit(i + 2);
+      if (lo >= 0xDC00 && lo <= 0xDFFF) {
+        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        i += 2;
+        continue;
+      }
+    }
+    if (u < 0x80) {
+      out.push_back(static_cast<char>(u));
+    } else {
+      append_utf8(out, u);  // lone surrogates become U+FFFD there
+    }
+  }
+  return out;
+}
+
+std::string decode(std::span<const uint8_t> b, Encoding* detected) {
+  const Encoding e = detect_encoding(b);
+  if (detected) *detected = e;
+  switch (e) {
+    case Encoding::kUtf8Bom: return std::string(b.begin() + 3, b.end());
+    case Encoding::kUtf16Le:
+      return decode_utf16(b.size() >= 2 && b[0] == 0xFF ? b.subspan(2) : b, true);
+    case Encoding::kUtf16Be:
+      return decode_utf16(b.size() >= 2 && b[0] == 0xFE ? b.subspan(2) : b, false);
+    case Encoding::kUtf8: break;
+  }
+  return std::string(b.begin(), b.end());
+}
+
+std::optional<Line> Lines::next() {
+  if (pos_ >= text_.size()) return std::nullopt;
+  size_t end = text_.find('\n', pos_);
+  if (end == std::string_view::npos) end = text_.size();
+  std::string_view line = text_.substr(pos_, end - pos_);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  pos_ = end + 1;
+  return Line{line, ++number_};
+}
+
+std::vector<Line> split_lines(std::string_view text) {
+  std::vector<Line> out;
+  Lines lines(text);
+  while (auto l = lines.next()) out.push_back(*l);
+  return out;
+}
+
+std::string_view trim(std::string_view s) {
+  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
+  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  // U+00A0 (no-break space) shows up in pasted console text.
+  while (s.size() >= 2 && static_cast<uint8_t>(s[0]) == 0xC2 && static_cast<uint8_t>(s[1]) == 0xA0)
+    s.remove_prefix(2);
+  while (s.size() >= 2 && static_cast<uint8_t>(s[s.size() - 2]) == 0xC2 &&
+         static_cast<uint8_t>(s.back()) == 0xA0)
+    s.remove_suffix(2);
+  return s;
+}
+
+static char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
+
+std::string to_lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = lower(c);
+  return out;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (lower(a[i]) != lower(b[i])) return false;
+  return true;
+}
+
+bool istarts_with(std::string_view s, std::string_view p) {
+  return s.size() >= p.size() && iequals(s.substr(0, p.size()), p);
+}
+
+bool icontains(std::string_view h, std::string_view n) {
+  if (n.empty()) return true;
+  if (n.size() > h.size()) return false;
+  for (size_t i = 0; i + n.size() <= h.size(); ++i)
+    if (iequals(h.substr(i, n.size()), n)) return true;
+  return false;
+}
+
+std::optional<std::string> normalize_guid(std::string_view s) {
+  std::string hex;
+  for (char c : s) {
+    if (c == '{' || c == '}' || c == ' ' || c == '-' || c == '\t') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    hex.push_back(lower(c));
+  }
+  if (hex.size() != 32) return std::nullopt;
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-" + hex.substr(12, 4) + "-" +
+         hex.substr(16, 4) + "-" + hex.substr(20);
+}
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when invalid.
+static size_t utf8_sequence(std::string_view s, size_t i) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  const uint8_t c = b(i);
+  if (c < 0x80) return 1;
+  size_t len;
+  uint32_t cp;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    cp = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    cp = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    cp = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
+      (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+    return 0;
+  return len;
+}
+
+bool is_valid_utf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s, i);
+    if (!n) return false;
+    i += n;
+  }
+  return true;
+}
+
+std::string sanitize_utf8(std::string_view s) {
+  if (is_valid_utf8(s)) return std::string(s);
+  std::string out;
+  out.reserve(s.size() + 8);
+  for (size_t i = 0; i < s.size();) {
+    const size_t n = utf8_sequence(s, i);
+    if (n) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
+}  // namespace hellotrace::text
