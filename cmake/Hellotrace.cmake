@@ -24,11 +24,17 @@ if(HELLOTRACE_FUZZ)
   add_link_options(-fsanitize=address,undefined)
 endif()
 
-# Adds every direct sub-folder of DIR that has a CMakeLists.txt.
+# Adds every direct sub-folder of DIR that has a CMakeLists.txt, except those named
+# in HELLOTRACE_SKIP_DIRS (e.g. -DHELLOTRACE_SKIP_DIRS="plugins/udr;bench/evtx").
+set(HELLOTRACE_SKIP_DIRS "" CACHE STRING "Sub-folders (relative to the source root) not to build")
 function(hellotrace_add_subdirectories dir)
   file(GLOB children LIST_DIRECTORIES true "${CMAKE_CURRENT_SOURCE_DIR}/${dir}/*")
   list(SORT children)
   foreach(child ${children})
+    file(RELATIVE_PATH rel "${CMAKE_SOURCE_DIR}" "${child}")
+    if(rel IN_LIST HELLOTRACE_SKIP_DIRS)
+      continue()
+    endif()
     if(IS_DIRECTORY "${child}" AND EXISTS "${child}/CMakeLists.txt")
       add_subdirectory("${child}")
     endif()

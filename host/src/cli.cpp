@@ -1,0 +1,443 @@
+// The hellotrace command. Contract (docs/CLI.md): data on stdout only, messages and
+// progress on stderr; exit 0 success, 1 findings at or above --fail-on, 2 usage or
+// input error.
+#include "discovery.hpp"
+#include "loader.hpp"
+#include "output_json.hpp"
+#include "pipeline.hpp"
+#include "rules.hpp"
+#include "store.hpp"
+
+#include <hellotrace/text/text.hpp>
+#include <hellotrace/time.hpp>
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#ifndef HELLOTRACE_VERSION
+#define HELLOTRACE_VERSION "0.0.0"
+#endif
+#ifndef HELLOTRACE_SOURCE_RULES_DIR
+#define HELLOTRACE_SOURCE_RULES_DIR ""
+#endif
+
+namespace fs = std::filesystem;
+using namespace hellotrace;
+using namespace hellotrace::host;
+
+namespace {
+
+constexpr int kExitOk = 0, kExitFindings = 1, kExitUsage = 2;
+
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+const char* kMainHelp = R"(hellotrace — Windows Hello for Business (hybrid key trust) enrollment analyzer
+
+Usage: hellotrace <command> [options]
+
+Commands:
+  analyze PATH...   read exported logs and report blockers (findings)
+  events PATH...    print the normalized events as NDJSON
+  plugins           list the loaded plugins
+  rules             list the rule catalog, or check rule files (--validate DIR)
+
+Run 'hellotrace <command> --help' for a command's options; '--version' prints the version.
+)";
+
+const char* kCommonHelp = R"(Input options:
+  --plugin-dir DIR   also load plugins from DIR (repeatable; before HELLOTRACE_PLUGIN_PATH,
+                     the build tree and the install prefix)
+  --parser NAME      read every file with this parser instead of sniffing
+  --timezone ZONE    zone of times the exports print without one: UTC (default), +03:00, -05:00
+  --threads N        parse N files at a time (default: one per core)
+  --quiet            no progress or per-file messages on stderr
+)";
+
+const char* kAnalyzeHelp = R"(Usage: hellotrace analyze PATH... [options]
+
+Reads files and folders (recursively), routes each file to the parser that
+recognises it, applies the rules and prints the findings.
+
+Output options:
+  --json FILE|-      write findings as NDJSON (one finding per line; - for stdout)
+  --db FILE          keep everything in an SQLite database (written atomically)
+  --now TIME         reference time (ISO 8601) for time-dependent rules; default:
+                     the newest timestamp in the inputs
+  --user UPN|SID     only findings about this user
+  --rules DIR        also load rule files from DIR (repeatable)
+  --fail-on SEV      exit 1 when a finding of this severity or higher exists
+                     (critical, high, medium, info; default: never)
+)";
+
+const char* kEventsHelp = R"(Usage: hellotrace events PATH... [options]
+
+Prints one normalized event per line (NDJSON) on stdout: time, source, kind,
+channel, provider, event_id, user, device, tenant, ngc_key_id, fields, origin.
+
+  --db FILE          also keep the events in an SQLite database
+)";
+
+const char* kPluginsHelp = R"(Usage: hellotrace plugins [--json] [--plugin-dir DIR]
+
+Lists the loaded plugins (name, kind, version, formats, path) and any plugin file
+that was refused, with the reason.
+)";
+
+const char* kRulesHelp = R"(Usage: hellotrace rules [--json] [--rules DIR] [--validate PATH]
+
+Lists the rule catalog. With --validate, checks rule files (a file or a folder)
+and prints each problem as FILE:LINE: message; exit 2 when any is found.
+)";
+
+struct Options {
+  std::string command;
+  std::vector<std::string> paths;
+  std::vector<fs::path> plugin_dirs;
+  std::vector<fs::path> rule_dirs;
+  std::string parser, timezone = "UTC", json_out, db, now, user, fail_on, validate;
+  unsigned threads = 0;
+  bool quiet = false, json_list = false, help = false, version = false;
+};
+
+Options parse_args(int argc, char** argv) {
+  Options o;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  size_t i = 0;
+  auto value = [&](const std::string& flag) -> std::string {
+    if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+    return args[++i];
+  };
+  for (; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--help" || a == "-h") o.help = true;
+    else if (a == "--version" || a == "-V") o.version = true;
+    else if (a == "--plugin-dir") o.plugin_dirs.emplace_back(value(a));
+    else if (a == "--rules") o.rule_dirs.emplace_back(value(a));
+    else if (a == "--parser") o.parser = value(a);
+    else if (a == "--timezone") o.timezone = value(a);
+    else if (a == "--threads") {
+      const std::string v = value(a);
+      try {
+        o.threads = static_cast<unsigned>(std::stoul(v));
+      } catch (...) {
+        throw UsageError("--threads needs a number, not '" + v + "'");
+      }
+    } else if (a == "--json") {
+      if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0)) o.json_out = args[++i];
+      else o.json_list = true;
+    } else if (a == "--db") o.db = value(a);
+    else if (a == "--now") o.now = value(a);
+    else if (a == "--user") o.user = value(a);
+    else if (a == "--fail-on") o.fail_on = value(a);
+    else if (a == "--validate") o.validate = value(a);
+    else if (a == "--quiet" || a == "-q") o.quiet = true;
+    else if (a.size() > 1 && a[0] == '-' && a != "-") throw UsageError("unknown option " + a);
+    else if (o.command.empty()) o.command = a;
+    else o.paths.push_back(a);
+  }
+  return o;
+}
+
+std::string options_json(const Options& o) {
+  return nlohmann::json{{"timezone", o.timezone}}.dump();
+}
+
+void check_timezone(const std::string& tz) {
+  if (tz == "UTC" || tz == "Z") return;
+  if (!time::parse_iso("2000-01-01T00:00:00" + tz)) throw UsageError("--timezone takes UTC or an offset like +03:00, not '" + tz + "'");
+}
+
+void load_plugins(Registry& registry, const Options& o) {
+  LoadOptions lo;
+  lo.plugin_dirs = o.plugin_dirs;
+  registry.load(lo);
+  for (const auto& r : registry.refusals()) std::cerr << "hellotrace: " << r << "\n";
+  if (!o.parser.empty() && !registry.find(o.parser))
+    throw UsageError("--parser " + o.parser + ": no such plugin loaded (see 'hellotrace plugins')");
+}
+
+RuleSet load_rules(const Options& o) {
+  RuleSet rules;
+  std::vector<fs::path> dirs;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / "rules";
+  if (fs::is_directory(installed, ec)) dirs.push_back(installed);
+  else if (fs::is_directory(HELLOTRACE_SOURCE_RULES_DIR, ec)) dirs.emplace_back(HELLOTRACE_SOURCE_RULES_DIR);
+  for (const auto& d : o.rule_dirs) dirs.push_back(d);
+  for (const auto& d : dirs) rules.load(d);
+  return rules;
+}
+
+bool subject_is(const Subject& s, const std::string& who) {
+  for (const std::string* v : {&s.user_upn, &s.user_sid, &s.user_sam, &s.user_dn})
+    if (!v->empty() && text::iequals(*v, who)) return true;
+  return false;
+}
+
+// Progress on stderr, only when it is a terminal.
+class Progress {
+ public:
+  Progress(bool enabled, size_t files) : enabled_(enabled && ::isatty(2)), files_(files) {}
+  void update(uint64_t bytes, uint64_t events) {
+    ++done_;
+    bytes_ += bytes;
+    events_ = events;
+    if (!enabled_) return;
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    std::fprintf(stderr, "\r\033[Kfiles %zu/%zu  events %llu  %.1f MB/s", done_, files_,
+                 static_cast<unsigned long long>(events_), s > 0 ? bytes_ / 1e6 / s : 0.0);
+  }
+  ~Progress() {
+    if (enabled_ && done_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+  size_t files_, done_ = 0;
+  uint64_t bytes_ = 0, events_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+std::ostream* open_output(const std::string& where, std::unique_ptr<std::ofstream>& file) {
+  if (where == "-") return &std::cout;
+  file = std::make_unique<std::ofstream>(where, std::ios::binary | std::ios::trunc);
+  if (!*file) throw UsageError("cannot write " + where);
+  return file.get();
+}
+
+// Parses every input; hands each event to `on_event`. Returns false when an input
+// could not be read at all.
+bool read_inputs(const Options& o, const Registry& registry, Store* store,
+                 const std::function<void(const Event&)>& on_event) {
+  if (o.paths.empty()) throw UsageError("no input: name files or folders to read");
+  Discovery found = discover(o.paths);
+  bool ok = found.errors.empty();
+  for (const auto& e : found.errors) std::cerr << "hellotrace: " << e << "\n";
+  if (registry.with(HT_CAP_PARSE).empty()) {
+    std::cerr << "hellotrace: no parser plugins loaded (see 'hellotrace plugins')\n";
+    return false;
+  }
+  PipelineOptions po;
+  po.threads = o.threads;
+  po.options_json = options_json(o);
+  po.force_parser = o.parser;
+  Pipeline pipeline(registry, po);
+  Progress progress(!o.quiet, found.files.size());
+  uint64_t events = 0;
+  size_t parsed = 0;
+  pipeline.run(found.files, [&](FileResult& r) {
+    const std::string path = r.input.path.string();
+    const std::string status = !r.failed.empty() ? "failed" : !r.skipped.empty() ? "skipped" : "parsed";
+    const int64_t source_id = store ? store->add_source(path, r.parser, r.input.size, status,
+                                                        r.failed.empty() ? r.skipped : r.failed)
+                                    : 0;
+    if (!r.failed.empty()) {
+      std::cerr << "hellotrace: " << path << ": cannot read: " << r.failed << "\n";
+      ok = false;
+    } else if (!r.skipped.empty()) {
+      if (!o.quiet) std::cerr << "hellotrace: skipped " << path << ": " << r.skipped << "\n";
+    } else {
+      ++parsed;
+    }
+    for (const auto& d : r.diagnostics) {
+      if (store) store->add_diagnostic(source_id, d.severity, d.position, d.message);
+      if (!o.quiet || d.severity >= HT_DIAG_ERROR) std::cerr << "hellotrace: " << format_diagnostic(path, d) << "\n";
+    }
+    for (const Event& e : r.events) {
+      if (store) store->add_event(source_id, e);
+      on_event(e);
+    }
+    events += r.events.size();
+    if (store) store->set_source_events(source_id, r.events.size());
+    progress.update(r.input.size, events);
+  });
+  if (parsed == 0 && !found.files.empty()) {
+    std::cerr << "hellotrace: none of the " << found.files.size() << " input file(s) could be read\n";
+    ok = false;
+  }
+  return ok;
+}
+
+int cmd_events(const Options& o) {
+  if (o.help) return std::cout << kEventsHelp << "\n" << kCommonHelp, kExitOk;
+  Registry registry;
+  load_plugins(registry, o);
+  std::unique_ptr<Store> store;
+  if (!o.db.empty()) store = std::make_unique<Store>(o.db);
+  std::string line;
+  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) {
+    line = dump_line(event_to_json(e));
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  });
+  std::fflush(stdout);
+  if (store) store->commit();
+  return ok ? kExitOk : kExitUsage;
+}
+
+int cmd_analyze(const Options& o) {
+  if (o.help) return std::cout << kAnalyzeHelp << "\n" << kCommonHelp, kExitOk;
+  if (!o.fail_on.empty() && severity_rank(o.fail_on) < 0)
+    throw UsageError("--fail-on takes critical, high, medium or info, not '" + o.fail_on + "'");
+  std::optional<int64_t> now;
+  if (!o.now.empty()) {
+    now = time::parse_iso(o.now);
+    if (!now) throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now + "'");
+  }
+  RuleSet rules = load_rules(o);
+  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  if (!rules.problems().empty()) return kExitUsage;
+  Registry registry;
+  load_plugins(registry, o);
+  std::unique_ptr<Store> store;
+  if (!o.db.empty()) store = std::make_unique<Store>(o.db);
+
+  FindingCollector collector(rules);
+  int64_t newest = HT_NO_TIME;
+  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) {
+    if (e.time != HT_NO_TIME && e.time > newest) newest = e.time;
+    collector.observe(e);
+  });
+  const int64_t reference = now ? *now : newest;
+  std::vector<Finding> findings = collector.take();
+  if (!o.user.empty())
+    std::erase_if(findings, [&](const Finding& f) { return !subject_is(f.subject, o.user); });
+
+  std::unique_ptr<std::ofstream> json_file;
+  std::ostream* json_out = o.json_out.empty() ? nullptr : open_output(o.json_out, json_file);
+  int worst = -1;
+  for (const Finding& f : findings) {
+    worst = std::max(worst, severity_rank(f.severity));
+    const std::string line = dump_line(finding_to_json(f, reference));
+    if (json_out) *json_out << line << "\n";
+    if (store) store->add_finding(f, line);
+  }
+  if (json_out) json_out->flush();
+  if (store) {
+    store->set_meta("hellotrace_version", HELLOTRACE_VERSION);
+    store->set_meta("reference_time", time::format_iso(reference));
+    store->commit();
+  }
+  if (o.json_out != "-") {
+    // The human summary goes to stdout unless stdout carries the NDJSON.
+    std::cout << fmt::format("{} finding(s)", findings.size());
+    if (reference != HT_NO_TIME) std::cout << " as of " << time::format_iso(reference);
+    std::cout << "\n";
+    for (const Finding& f : findings) {
+      std::cout << fmt::format("  [{:<8}] {:<38} {}\n", f.severity, f.rule, f.summary);
+      if (!f.evidence.empty()) {
+        const Evidence& ev = f.evidence.front();
+        std::string where = ev.file;
+        if (ev.position.line != HT_NO_NUMBER) where += fmt::format(":{}", ev.position.line);
+        else if (ev.position.record != HT_NO_NUMBER) where += fmt::format(" record {}", ev.position.record);
+        std::cout << fmt::format("             evidence: {}{}\n", where, ev.excerpt.empty() ? "" : " (" + ev.excerpt + ")");
+      }
+      std::cout << fmt::format("             fix: {}\n", f.remediation);
+    }
+    if (!o.db.empty()) std::cout << "database: " << o.db << "\n";
+    if (!o.json_out.empty()) std::cout << "findings (NDJSON): " << o.json_out << "\n";
+  }
+  if (!ok) return kExitUsage;
+  if (!o.fail_on.empty() && worst >= severity_rank(o.fail_on)) return kExitFindings;
+  return kExitOk;
+}
+
+int cmd_plugins(const Options& o) {
+  if (o.help) return std::cout << kPluginsHelp, kExitOk;
+  Registry registry;
+  load_plugins(registry, o);
+  if (o.json_list) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& p : registry.plugins())
+      list.push_back({{"name", p->name()}, {"kind", p->kinds_text()}, {"version", p->version()},
+                      {"description", p->table().description ? p->table().description : ""},
+                      {"formats", p->formats()}, {"event_kinds", p->event_kinds()},
+                      {"api_version", fmt::format("{}.{}.{}", p->table().api_version_major,
+                                                  p->table().api_version_minor, p->table().api_version_patch)},
+                      {"path", p->path().string()}});
+    std::cout << dump_line(list) << "\n";
+    return kExitOk;
+  }
+  std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", "NAME", "KIND", "VERSION", "FORMATS", "PATH");
+  for (const auto& p : registry.plugins()) {
+    std::string formats;
+    for (const auto& f : p->formats()) formats += (formats.empty() ? "" : ",") + f;
+    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", p->name(), p->kinds_text(), p->version(), formats,
+                             p->path().string());
+  }
+  if (registry.plugins().empty()) {
+    std::cout << "(no plugins found; searched:";
+    for (const auto& d : registry.searched()) std::cout << " " << d.string();
+    std::cout << ")\n";
+  }
+  return kExitOk;
+}
+
+int cmd_rules(const Options& o) {
+  if (o.help) return std::cout << kRulesHelp, kExitOk;
+  if (!o.validate.empty()) {
+    RuleSet rules;
+    std::error_code ec;
+    if (!fs::exists(o.validate, ec)) throw UsageError(o.validate + ": no such file or folder");
+    rules.load(o.validate);
+    for (const auto& p : rules.problems()) std::cout << p.text() << "\n";
+    std::cout << fmt::format("{} rule(s) valid, {} problem(s)\n", rules.rules().size(), rules.problems().size());
+    return rules.problems().empty() ? kExitOk : kExitUsage;
+  }
+  RuleSet rules = load_rules(o);
+  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  if (o.json_list) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const Rule& r : rules.rules())
+      list.push_back({{"id", r.id}, {"severity", r.severity}, {"title", r.title}, {"category", r.category},
+                      {"file", r.file}, {"line", r.line}, {"documentation", r.documentation}});
+    std::cout << dump_line(list) << "\n";
+  } else {
+    for (const Rule& r : rules.rules())
+      std::cout << fmt::format("{:<40} {:<8} {}\n", r.id, r.severity, r.title);
+  }
+  return rules.problems().empty() ? kExitOk : kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  try {
+    const Options o = parse_args(argc, argv);
+    if (o.command.empty()) {
+      if (o.version) return std::cout << "hellotrace " << HELLOTRACE_VERSION << "\n", kExitOk;
+      std::cout << kMainHelp;
+      return o.help ? kExitOk : kExitUsage;
+    }
+    if (o.version) {
+      std::cout << "hellotrace " << HELLOTRACE_VERSION << " (plugin API " << HT_PLUGIN_API_VERSION_MAJOR << "."
+                << HT_PLUGIN_API_VERSION_MINOR << "." << HT_PLUGIN_API_VERSION_PATCH << ")\n";
+      return kExitOk;
+    }
+    check_timezone(o.timezone);
+    if (o.command == "analyze") return cmd_analyze(o);
+    if (o.command == "events") return cmd_events(o);
+    if (o.command == "plugins") return cmd_plugins(o);
+    if (o.command == "rules") return cmd_rules(o);
+    throw UsageError("unknown command '" + o.command + "' (try 'hellotrace --help')");
+  } catch (const UsageError& e) {
+    std::cerr << "hellotrace: " << e.what() << "\n";
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "hellotrace: error: " << e.what() << "\n";
+    return kExitUsage;
+  }
+}

@@ -1,0 +1,42 @@
+// Turns the paths a user gives into input files, and maps files for reading.
+// A reader may rely on: files come out sorted within each folder and in argument
+// order across arguments, each once; what cannot be read is reported, not dropped.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace hellotrace::host {
+
+struct InputFile {
+  std::filesystem::path path;
+  uint64_t size = 0;
+};
+
+struct Discovery {
+  std::vector<InputFile> files;
+  std::vector<std::string> errors;  // "PATH: no such file or folder"
+};
+
+Discovery discover(const std::vector<std::string>& paths);
+
+// A read-only memory map of a whole file (empty files map to an empty span).
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+  // Returns "" on success, else why the file could not be read.
+  std::string open(const std::filesystem::path& path);
+  std::span<const uint8_t> bytes() const { return {data_, size_}; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace hellotrace::host

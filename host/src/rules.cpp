@@ -1,0 +1,311 @@
+#include "rules.hpp"
+
+#include <hellotrace/text/text.hpp>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <re2/re2.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace hellotrace::host {
+
+std::string RuleProblem::text() const {
+  return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
+}
+
+// Line of the first occurrence of `"id": "<id>"` (or of the id string) in the text.
+static size_t line_of(std::string_view text, std::string_view needle) {
+  const size_t at = text.find(needle);
+  if (at == std::string_view::npos) return 0;
+  return static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n')) + 1;
+}
+
+static std::vector<std::string> strings_of(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_string()) out.push_back(j.get<std::string>());
+  if (j.is_array())
+    for (const auto& x : j)
+      if (x.is_string()) out.push_back(x.get<std::string>());
+  return out;
+}
+
+void RuleSet::load(const fs::path& path) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const auto& e : fs::directory_iterator(path, ec)) {
+      const auto ext = e.path().extension();
+      if (ext == ".json" || ext == ".jsonc") files.push_back(e.path());
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) {
+      problems_.push_back({f.string(), 0, "cannot be read"});
+      continue;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    load_text(ss.str(), f.string());
+  }
+}
+
+void RuleSet::load_text(std::string_view text, const std::string& file) {
+  json doc;
+  try {
+    doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    const size_t byte = e.byte ? e.byte - 1 : 0;
+    const size_t line = static_cast<size_t>(std::count(text.begin(), text.begin() + std::min(byte, text.size()), '\n')) + 1;
+    std::string what = e.what();
+    if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
+    problems_.push_back({file, line, "not valid JSON: " + what});
+    return;
+  }
+  const json* list = &doc;
+  if (doc.is_object() && doc.contains("rules")) list = &doc["rules"];
+  std::vector<json> items;
+  if (list->is_array()) items.assign(list->begin(), list->end());
+  else if (list->is_object()) items.push_back(*list);
+  else {
+    problems_.push_back({file, 1, "expected a rule object, an array of rules, or {\"rules\": [...]}"});
+    return;
+  }
+  std::set<std::string> ids;
+  for (const auto& r : rules_) ids.insert(r.id);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const json& j = items[i];
+    Rule rule;
+    rule.file = file;
+    std::vector<std::string> bad;
+    auto str = [&](const char* key, bool required) -> std::string {
+      if (!j.contains(key)) {
+        if (required) bad.push_back(fmt::format("missing \"{}\"", key));
+        return {};
+      }
+      if (!j[key].is_string()) {
+        bad.push_back(fmt::format("\"{}\" must be a string", key));
+        return {};
+      }
+      return j[key].get<std::string>();
+    };
+    if (!j.is_object()) {
+      problems_.push_back({file, 0, fmt::format("rule #{} is not an object", i + 1)});
+      continue;
+    }
+    rule.id = str("id", true);
+    rule.line = rule.id.empty() ? 0 : line_of(text, "\"" + rule.id + "\"");
+    rule.title = str("title", true);
+    rule.severity = str("severity", true);
+    rule.category = str("category", false);
+    rule.summary = str("summary", false);
+    rule.remediation = str("remediation", true);
+    rule.documentation = str("documentation", false);
+    static const RE2 kId("[a-z][a-z0-9_]*\\.[a-z0-9_.]+");
+    if (!rule.id.empty() && !RE2::FullMatch(rule.id, kId))
+      bad.push_back(fmt::format("id \"{}\" is not of the form family.name", rule.id));
+    if (!rule.id.empty() && ids.count(rule.id))
+      bad.push_back(fmt::format("duplicate rule id \"{}\"", rule.id));
+    if (!rule.severity.empty() && severity_rank(rule.severity) < 0)
+      bad.push_back(fmt::format("severity \"{}\" is not one of critical, high, medium, info", rule.severity));
+    if (rule.category.empty()) rule.category = rule.id.substr(0, rule.id.find('.'));
+    rule.evidence = strings_of(j.value("evidence", json::array()));
+    rule.suppressed_by = strings_of(j.value("suppressed_by", json::array()));
+    const json m = j.value("match", json());
+    std::vector<json> matchers;
+    if (m.is_array()) matchers.assign(m.begin(), m.end());
+    else if (m.is_object()) matchers.push_back(m);
+    else bad.push_back("missing \"match\" (an object or an array of objects)");
+    for (const json& mj : matchers) {
+      Matcher matcher;
+      if (!mj.is_object()) {
+        bad.push_back("each \"match\" entry must be an object");
+        continue;
+      }
+      for (const auto& [key, value] : mj.items()) {
+        if (key == "kind") matcher.kinds = strings_of(value);
+        else if (key == "source") matcher.sources = strings_of(value);
+        else if (key == "event_id") {
+          if (value.is_number_integer()) matcher.event_ids.push_back(value.get<int64_t>());
+          else if (value.is_array())
+            for (const auto& x : value)
+              if (x.is_number_integer()) matcher.event_ids.push_back(x.get<int64_t>());
+              else bad.push_back("\"event_id\" entries must be integers");
+          else bad.push_back("\"event_id\" must be an integer or an array of integers");
+        } else if (key == "fields") {
+          if (!value.is_object()) {
+            bad.push_back("\"fields\" must map field names to RE2 patterns");
+            continue;
+          }
+          for (const auto& [field, pattern] : value.items()) {
+            if (!pattern.is_string()) {
+              bad.push_back(fmt::format("pattern of field \"{}\" must be a string", field));
+              continue;
+            }
+            auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
+            if (!re->ok())
+              bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}", field, re->error()));
+            else matcher.all.push_back({field, std::move(re)});
+          }
+        } else {
+          bad.push_back(fmt::format("unknown key \"{}\" in \"match\"", key));
+        }
+      }
+      rule.match.push_back(std::move(matcher));
+    }
+    for (const auto& [key, value] : j.items()) {
+      static const std::set<std::string> kKnown = {"id", "title", "severity", "category", "summary", "match", "evidence", "suppressed_by", "remediation", "documentation", "description"};
+      if (!kKnown.count(key)) bad.push_back(fmt::format("unknown key \"{}\"", key));
+    }
+    if (!bad.empty()) {
+      for (const auto& b : bad)
+        problems_.push_back({file, rule.line, (rule.id.empty() ? fmt::format("rule #{}", i + 1) : "rule " + rule.id) + ": " + b});
+      continue;
+    }
+    ids.insert(rule.id);
+    rules_.push_back(std::move(rule));
+  }
+}
+
+static bool matches(const Matcher& m, const Event& e) {
+  if (!m.kinds.empty() && std::find(m.kinds.begin(), m.kinds.end(), e.kind) == m.kinds.end()) return false;
+  if (!m.sources.empty() && std::find(m.sources.begin(), m.sources.end(), e.source) == m.sources.end()) return false;
+  if (!m.event_ids.empty() && std::find(m.event_ids.begin(), m.event_ids.end(), e.event_id) == m.event_ids.end()) return false;
+  for (const auto& c : m.all) {
+    const std::string* v = e.field(c.field);
+    if (!v || !RE2::PartialMatch(*v, *c.pattern)) return false;
+  }
+  return true;
+}
+
+std::vector<const Rule*> RuleSet::match(const Event& e) const {
+  std::vector<const Rule*> hits;
+  for (const Rule& r : rules_)
+    for (const Matcher& m : r.match)
+      if (matches(m, e)) {
+        hits.push_back(&r);
+        break;
+      }
+  if (hits.size() > 1) {
+    std::vector<const Rule*> kept;
+    for (const Rule* r : hits) {
+      const bool suppressed = std::any_of(hits.begin(), hits.end(), [&](const Rule* o) {
+        return std::find(r->suppressed_by.begin(), r->suppressed_by.end(), o->id) != r->suppressed_by.end();
+      });
+      if (!suppressed) kept.push_back(r);
+    }
+    hits.swap(kept);
+  }
+  return hits;
+}
+
+std::string subject_key(const Subject& s) {
+  std::string user = !s.user_sid.empty() ? s.user_sid
+                     : !s.user_upn.empty() ? s.user_upn
+                     : !s.user_dn.empty() ? s.user_dn
+                                          : s.user_sam;
+  std::string device = !s.device_id.empty() ? s.device_id : s.device_name;
+  return text::to_lower(user) + "|" + text::to_lower(device);
+}
+
+std::string FindingCollector::excerpt(const Event& e, const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names)
+    if (const std::string* v = e.field(n)) {
+      if (!out.empty()) out += "; ";
+      out += n + "=" + (v->size() > 200 ? v->substr(0, 200) + "…" : *v);
+    }
+  return out;
+}
+
+Evidence FindingCollector::evidence_of(const Event& e, const std::vector<std::string>& names) {
+  return {e.file, e.origin, e.time, e.source, e.kind, e.event_id, excerpt(e, names)};
+}
+
+static std::string fill(std::string text, const Subject& s) {
+  auto replace = [&](std::string_view key, const std::string& value) {
+    for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+  };
+  const std::string user = !s.user_upn.empty() ? s.user_upn : !s.user_sam.empty() ? s.user_sam
+                           : !s.user_sid.empty() ? s.user_sid : !s.user_dn.empty() ? s.user_dn : "the user";
+  replace("{user}", user);
+  replace("{device}", s.device_name.empty() ? (s.device_id.empty() ? "the device" : s.device_id) : s.device_name);
+  return text;
+}
+
+static void merge_subject(Subject& into, const Subject& from) {
+  auto take = [](std::string& a, const std::string& b) {
+    if (a.empty()) a = b;
+  };
+  take(into.user_sid, from.user_sid);
+  take(into.user_upn, from.user_upn);
+  take(into.user_dn, from.user_dn);
+  take(into.user_sam, from.user_sam);
+  take(into.device_name, from.device_name);
+  take(into.device_id, from.device_id);
+  take(into.tenant_id, from.tenant_id);
+  take(into.ngc_key_id, from.ngc_key_id);
+}
+
+void FindingCollector::observe(const Event& e) {
+  for (const Rule* r : rules_.match(e)) {
+    Finding f;
+    f.rule = r->id;
+    f.severity = r->severity;
+    f.title = r->title;
+    f.category = r->category;
+    f.subject = e.subject;
+    f.summary = fill(r->summary.empty() ? r->title : r->summary, e.subject);
+    f.remediation = r->remediation;
+    f.documentation = r->documentation;
+    f.evidence.push_back(evidence_of(e, r->evidence));
+    add(std::move(f));
+  }
+}
+
+void FindingCollector::add(Finding f) {
+  const std::string key = f.rule + "|" + subject_key(f.subject);
+  auto [it, inserted] = findings_.try_emplace(key, f);
+  if (inserted) return;
+  Finding& have = it->second;
+  merge_subject(have.subject, f.subject);
+  for (auto& ev : f.evidence) {
+    if (have.evidence.size() >= kMaxEvidence) {
+      have.details["evidence_omitted"] = have.details.value("evidence_omitted", 0) + 1;
+      continue;
+    }
+    have.evidence.push_back(std::move(ev));
+  }
+  for (auto& [k, v] : f.details.items()) have.details[k] = v;
+  if (severity_rank(f.severity) > severity_rank(have.severity)) have.severity = f.severity;
+}
+
+std::vector<Finding> FindingCollector::take() {
+  std::vector<Finding> out;
+  for (auto& [k, f] : findings_) {
+    std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
+      return a.time < b.time;
+    });
+    out.push_back(std::move(f));
+  }
+  findings_.clear();
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    if (severity_rank(a.severity) != severity_rank(b.severity))
+      return severity_rank(a.severity) > severity_rank(b.severity);
+    if (a.rule != b.rule) return a.rule < b.rule;
+    return subject_key(a.subject) < subject_key(b.subject);
+  });
+  return out;
+}
+
+}  // namespace hellotrace::host

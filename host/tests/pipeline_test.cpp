@@ -1,0 +1,64 @@
+#include "pipeline.hpp"
+#include "test_util.hpp"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+using namespace hellotrace;
+using namespace hellotrace::host;
+
+extern "C" const ht_plugin* ht_plugin_test_lines(void);
+
+TEST(Discovery, WalksFoldersSortedAndReportsMissingPaths) {
+  TempDir d;
+  d.write("b/2.txt", "x");
+  d.write("b/1.txt", "x");
+  d.write("a.txt", "x");
+  const auto found = discover({(d.path / "b").string(), (d.path / "a.txt").string(), (d.path / "nope").string()});
+  ASSERT_EQ(found.files.size(), 3u);
+  EXPECT_EQ(found.files[0].path.filename(), "1.txt");
+  EXPECT_EQ(found.files[2].path.filename(), "a.txt");
+  ASSERT_EQ(found.errors.size(), 1u);
+  EXPECT_NE(found.errors[0].find("nope: no such file or folder"), std::string::npos);
+}
+
+TEST(Pipeline, RoutesClaimedFilesAndSkipsTheRestWithAReason) {
+  TempDir d;
+  d.write("1-mine.txt", "LINES\nfirst\nBAD\nsecond\n");
+  d.write("2-other.txt", "something else");
+  d.write("3-empty.txt", "");
+  d.write("4-throws.txt", "LINES\nkept\nTHROW\nlost\n");
+  Registry r;
+  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
+  Pipeline p(r, {});
+  std::vector<FileResult> results;
+  p.run(discover({d.path.string()}).files, [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  ASSERT_EQ(results.size(), 4u);
+  EXPECT_EQ(results[0].parser, "lines");
+  ASSERT_EQ(results[0].events.size(), 2u);
+  EXPECT_EQ(results[0].events[1].field_or("text"), "second");
+  EXPECT_EQ(results[0].events[1].source, "lines");
+  EXPECT_EQ(results[0].events[1].origin.line, 4u);
+  ASSERT_EQ(results[0].diagnostics.size(), 1u);
+  EXPECT_EQ(format_diagnostic("f.txt", results[0].diagnostics[0]), "f.txt:3: warning: bad line");
+  EXPECT_EQ(results[1].skipped, "no parser recognised its format");
+  EXPECT_EQ(results[2].skipped, "empty file");
+  // An exception inside the plugin becomes an error; what was emitted stays.
+  ASSERT_EQ(results[3].events.size(), 1u);
+  EXPECT_EQ(results[3].diagnostics.at(0).severity, HT_DIAG_ERROR);
+  EXPECT_NE(results[3].diagnostics[0].message.find("boom"), std::string::npos);
+}
+
+TEST(Pipeline, ParallelRunDeliversInInputOrder) {
+  TempDir d;
+  for (int i = 0; i < 60; ++i) d.write(fmt::format("{:03}.txt", i), fmt::format("LINES\n{}\n", i));
+  Registry r;
+  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
+  PipelineOptions o;
+  o.threads = 4;
+  Pipeline p(r, o);
+  std::vector<std::string> seen;
+  p.run(discover({d.path.string()}).files, [&](FileResult& fr) { seen.push_back(fr.events.at(0).field_or("text").data()); });
+  ASSERT_EQ(seen.size(), 60u);
+  for (int i = 0; i < 60; ++i) EXPECT_EQ(seen[i], std::to_string(i));
+}
