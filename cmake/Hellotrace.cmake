@@ -85,11 +85,14 @@ endfunction()
 # HELLOTRACE_FUZZ_SECONDS from the seeds. Without it: the same target linked to a
 # small driver that replays the seeds, so every build keeps fuzz targets compiling
 # and their seeds passing.
+# `fuzzers` builds every fuzz target (the fuzz flavour of scripts/build uses it).
+add_custom_target(fuzzers)
 set(HELLOTRACE_FUZZ_SECONDS 20 CACHE STRING "Seconds each fuzz test runs")
 function(hellotrace_add_fuzzer name)
   cmake_parse_arguments(F "" "SOURCE" "LIBS;SEEDS" ${ARGN})
   add_executable(${name} ${F_SOURCE})
   target_link_libraries(${name} PRIVATE ${F_LIBS})
+  add_dependencies(fuzzers ${name})
   if(HELLOTRACE_FUZZ)
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
     set(work "${CMAKE_BINARY_DIR}/fuzz-work/${name}")
