@@ -1,0 +1,96 @@
+// In-process harness for plugin tests: runs a plugin table's sniff()/parse() on
+// bytes or a file, without building or loading a shared library, and collects what
+// it emits. Header-only; for tests and fuzz targets.
+#pragma once
+
+#include <hellotrace/event.hpp>
+#include <hellotrace/plugin_api.h>
+
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace hellotrace::harness {
+
+struct Diagnostic {
+  int severity;
+  Position position;
+  std::string message;
+};
+
+struct ParseRun {
+  int status = HT_OK;
+  std::vector<Event> events;
+  std::vector<Diagnostic> diagnostics;
+  size_t count(std::string_view kind) const {
+    size_t n = 0;
+    for (const auto& e : events) n += e.kind == kind;
+    return n;
+  }
+  size_t warnings() const {
+    size_t n = 0;
+    for (const auto& d : diagnostics) n += d.severity >= HT_DIAG_WARNING;
+    return n;
+  }
+};
+
+// One plugin instance, destroyed with the object.
+class PluginUnderTest {
+ public:
+  explicit PluginUnderTest(const ht_plugin* table, const std::string& config = "{}") : table_(table) {
+    instance_ = table_->init(ht_str{config.data(), config.size()}, nullptr, nullptr);
+    if (!instance_) throw std::runtime_error(std::string("init failed for plugin ") + table_->name);
+  }
+  ~PluginUnderTest() { table_->destroy(instance_); }
+  PluginUnderTest(const PluginUnderTest&) = delete;
+  PluginUnderTest& operator=(const PluginUnderTest&) = delete;
+
+  int sniff(const std::string& bytes, const std::string& name = "input") const {
+    const size_t n = bytes.size() < HT_SNIFF_PREFIX_SIZE ? bytes.size() : HT_SNIFF_PREFIX_SIZE;
+    return table_->sniff(instance_, reinterpret_cast<const uint8_t*>(bytes.data()), n,
+                         ht_str{name.data(), name.size()});
+  }
+
+  ParseRun parse(const std::string& bytes, const std::string& path = "input",
+                 const std::string& options_json = "{}") const {
+    ParseRun run;
+    ht_event_sink sink{&run, &emit, &diagnose};
+    ht_source src{};
+    src.struct_size = sizeof src;
+    src.path = ht_str{path.data(), path.size()};
+    src.data = reinterpret_cast<const uint8_t*>(bytes.data());
+    src.size = bytes.size();
+    src.options_json = ht_str{options_json.data(), options_json.size()};
+    run.status = table_->parse(instance_, &src, &sink);
+    for (auto& e : run.events) e.file = path;
+    return run;
+  }
+
+  ParseRun parse_file(const std::string& path, const std::string& options_json = "{}") const {
+    return parse(read_file(path), path, options_json);
+  }
+
+  static std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw std::runtime_error("cannot read " + path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
+ private:
+  static int emit(void* ctx, const ht_event* ev) {
+    static_cast<ParseRun*>(ctx)->events.push_back(event_from_abi(*ev));
+    return 0;
+  }
+  static void diagnose(void* ctx, const ht_diagnostic* d) {
+    static_cast<ParseRun*>(ctx)->diagnostics.push_back(
+        {d->severity, {d->position.line, d->position.offset, d->position.record},
+         std::string(from_ht(d->message))});
+  }
+  const ht_plugin* table_;
+  void* instance_ = nullptr;
+};
+
+}  // namespace hellotrace::harness
