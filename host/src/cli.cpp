@@ -7,6 +7,7 @@
 #include "pipeline.hpp"
 #include "rules.hpp"
 #include "store.hpp"
+#include "timeline.hpp"
 
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
@@ -49,6 +50,7 @@ Usage: hellotrace <command> [options]
 Commands:
   analyze PATH...   read exported logs and report blockers (findings)
   events PATH...    print the normalized events as NDJSON
+  timeline PATH...  print each user's enrollment story: phases, events, blockers
   plugins           list the loaded plugins
   rules             list the rule catalog, or check rule files (--validate DIR)
 
@@ -86,6 +88,16 @@ Prints one normalized event per line (NDJSON) on stdout: time, source, kind,
 channel, provider, event_id, user, device, tenant, ngc_key_id, fields, origin.
 
   --db FILE          also keep the events in an SQLite database
+)";
+
+const char* kTimelineHelp = R"(Usage: hellotrace timeline PATH... [options]
+
+Prints, for each user, the enrollment phases (done, failed, pending, unknown — unknown
+when no source covers a phase), the events in time order, and the blockers found.
+
+  --user UPN|SID     only this user
+  --now TIME         reference time (ISO 8601) for time-dependent rules
+  --rules DIR        also load rule files from DIR (repeatable)
 )";
 
 const char* kPluginsHelp = R"(Usage: hellotrace plugins [--json] [--plugin-dir DIR]
@@ -304,14 +316,13 @@ int cmd_analyze(const Options& o) {
   std::unique_ptr<Store> store;
   if (!o.db.empty()) store = std::make_unique<Store>(o.db);
 
-  FindingCollector collector(rules);
-  int64_t newest = HT_NO_TIME;
-  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) {
-    if (e.time != HT_NO_TIME && e.time > newest) newest = e.time;
-    collector.observe(e);
-  });
-  const int64_t reference = now ? *now : newest;
-  std::vector<Finding> findings = collector.take();
+  AnalysisOptions ao;
+  ao.now = now;
+  Analysis analysis(rules, ao);
+  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) { analysis.observe(e); });
+  Report report = analysis.finish();
+  const int64_t reference = report.now;
+  std::vector<Finding> findings = std::move(report.findings);
   if (!o.user.empty())
     std::erase_if(findings, [&](const Finding& f) { return !subject_is(f.subject, o.user); });
 
@@ -352,6 +363,105 @@ int cmd_analyze(const Options& o) {
   if (!ok) return kExitUsage;
   if (!o.fail_on.empty() && worst >= severity_rank(o.fail_on)) return kExitFindings;
   return kExitOk;
+}
+
+std::string where(const std::string& file, const Position& p) {
+  if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
+  if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
+  if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
+  return file;
+}
+
+std::string time_text(int64_t t) { return t == HT_NO_TIME ? std::string(27, ' ').replace(0, 7, "(no time)") : time::format_iso(t); }
+
+bool identity_is(const Identity& id, const std::string& who) {
+  const std::string w = text::to_lower(who);
+  for (const auto* list : {&id.upns, &id.sids, &id.sams, &id.dns})
+    for (const auto& v : *list)
+      if (text::iequals(v, w)) return true;
+  return false;
+}
+
+int cmd_timeline(const Options& o) {
+  if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
+  std::optional<int64_t> now;
+  if (!o.now.empty() && !(now = time::parse_iso(o.now)))
+    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now + "'");
+  RuleSet rules = load_rules(o);
+  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  if (!rules.problems().empty()) return kExitUsage;
+  Registry registry;
+  load_plugins(registry, o);
+  AnalysisOptions ao;
+  ao.now = now;
+  Analysis analysis(rules, ao);
+  const bool ok = read_inputs(o, registry, nullptr, [&](const Event& e) { analysis.observe(e); });
+  const Report report = analysis.finish();
+  std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n", report.users.size(),
+                           report.now == HT_NO_TIME ? "unknown" : time::format_iso(report.now));
+  if (report.sync.scheduler) {
+    const SchedulerState& s = *report.sync.scheduler;
+    auto b = [](const std::optional<bool>& v) { return v ? (*v ? "True" : "False") : "?"; };
+    std::cout << fmt::format("Entra Connect scheduler: enabled {}, suspended {}, staging {}, interval {}, next start {}\n",
+                             b(s.enabled), b(s.suspended), b(s.staging),
+                             s.interval_seconds > 0 ? fmt::format("{} min", s.interval_seconds / 60) : "?",
+                             s.next_start == HT_NO_TIME ? "?" : time::format_iso(s.next_start));
+  }
+  for (const auto& c : report.conflicts)
+    std::cout << fmt::format("identity conflict: not merged {} and {} ({}) at {}\n", c.kept, c.refused, c.reason, where(c.file, c.at));
+  for (const UserTimeline& t : report.users) {
+    const Identity& id = report.identities[t.identity];
+    if (!o.user.empty() && !identity_is(id, o.user)) continue;
+    std::cout << "\n== " << id.display() << "\n";
+    auto list = [](const char* label, const std::vector<std::string>& v) {
+      if (v.empty()) return;
+      std::cout << "   " << label << ": ";
+      for (size_t i = 0; i < v.size(); ++i) std::cout << (i ? ", " : "") << v[i];
+      std::cout << "\n";
+    };
+    list("UPN", id.upns);
+    list("SID", id.sids);
+    list("DN", id.dns);
+    list("account", id.sams);
+    list("NGC keys", id.ngc_keys);
+    for (int d : t.devices) {
+      const Identity& dev = report.identities[d];
+      std::cout << "   device: " << dev.display();
+      if (!dev.device_ids.empty()) std::cout << " (" << dev.device_ids.front() << ")";
+      std::cout << "\n";
+    }
+    for (const Merge& m : id.merges) std::cout << "   tied: " << m.a << " = " << m.b << " (" << where(m.file, m.at) << ")\n";
+    std::cout << "  Phases\n";
+    for (const PhaseStatus& p : t.phases) {
+      std::cout << fmt::format("   [{:<7}] {:<36} {}", phase_state_name(p.state), phase_title(p.phase),
+                               p.state == PhaseState::kUnknown ? "no source covers it" : p.note);
+      if (p.time != HT_NO_TIME) std::cout << "  @ " << time::format_iso(p.time);
+      if (p.evidence) std::cout << "  (" << where(p.evidence->file, p.evidence->position) << ")";
+      std::cout << "\n";
+    }
+    std::cout << "  Events\n";
+    for (const TimelineEntry& e : t.entries)
+      std::cout << fmt::format("   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), e.kind,
+                               e.event_id == HT_NO_EVENT_ID ? e.source : fmt::format("{} {}", e.source, e.event_id), e.summary,
+                               where(e.file, e.origin));
+    if (t.entries_omitted) std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
+    std::cout << "  Blockers\n";
+    if (t.findings.empty()) std::cout << "   none found\n";
+    for (size_t i : t.findings) {
+      const Finding& f = report.findings[i];
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f.severity, f.rule, f.summary, f.remediation);
+    }
+  }
+  std::vector<const Finding*> tenant;
+  for (const Finding& f : report.findings)
+    if (f.subject.user_upn.empty() && f.subject.user_sid.empty() && f.subject.user_dn.empty() && f.subject.user_sam.empty())
+      tenant.push_back(&f);
+  if (!tenant.empty()) {
+    std::cout << "\n== tenant-wide / device\n";
+    for (const Finding* f : tenant)
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f->severity, f->rule, f->summary, f->remediation);
+  }
+  return ok ? kExitOk : kExitUsage;
 }
 
 int cmd_plugins(const Options& o) {
@@ -430,6 +540,7 @@ int main(int argc, char** argv) {
     check_timezone(o.timezone);
     if (o.command == "analyze") return cmd_analyze(o);
     if (o.command == "events") return cmd_events(o);
+    if (o.command == "timeline") return cmd_timeline(o);
     if (o.command == "plugins") return cmd_plugins(o);
     if (o.command == "rules") return cmd_rules(o);
     throw UsageError("unknown command '" + o.command + "' (try 'hellotrace --help')");

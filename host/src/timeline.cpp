@@ -1,0 +1,320 @@
+#include "timeline.hpp"
+
+#include "keysync.hpp"
+
+#include <hellotrace/text/text.hpp>
+#include <hellotrace/time.hpp>
+
+#include <algorithm>
+#include <map>
+#include <span>
+#include <set>
+#include <unordered_map>
+
+namespace hellotrace::host {
+
+using text::iequals;
+
+const char* phase_name(Phase p) {
+  static const char* const kNames[] = {"policy",        "device_joined",  "prt",
+                                       "prerequisites", "provisioning",   "key_registered",
+                                       "sync_cycle",    "key_in_ad",      "onprem_signin"};
+  return kNames[static_cast<size_t>(p)];
+}
+
+const char* phase_title(Phase p) {
+  static const char* const kTitles[] = {"WHfB policy applied",
+                                        "Device hybrid-joined",
+                                        "Entra PRT obtained",
+                                        "Prerequisite check",
+                                        "Provisioning (MFA, PIN)",
+                                        "Key registered in Entra ID",
+                                        "Sync cycle after registration",
+                                        "Key in AD (msDS-KeyCredentialLink)",
+                                        "First on-premises sign-in"};
+  return kTitles[static_cast<size_t>(p)];
+}
+
+const char* phase_state_name(PhaseState s) {
+  switch (s) {
+    case PhaseState::kDone: return "done";
+    case PhaseState::kFailed: return "failed";
+    case PhaseState::kPending: return "pending";
+    case PhaseState::kUnknown: break;
+  }
+  return "unknown";
+}
+
+// ---- phase signals -------------------------------------------------------------
+
+namespace {
+
+enum class Answer { kNone, kYes, kNo };
+
+Answer answer(const Event& e, std::string_view field) {
+  const std::string* v = e.field(field);
+  if (!v) return Answer::kNone;
+  const std::string_view t = text::trim(*v);
+  if (iequals(t, "yes") || iequals(t, "true")) return Answer::kYes;
+  if (iequals(t, "no") || iequals(t, "false")) return Answer::kNo;
+  return Answer::kNone;  // "Not Tested", empty, …
+}
+
+void yes_no(std::vector<PhaseSignal>& out, const Event& e, std::string_view field, Phase phase) {
+  switch (answer(e, field)) {
+    case Answer::kYes: out.push_back({phase, PhaseState::kDone, std::string(field) + " = " + e.field_or(field).data()}); break;
+    case Answer::kNo: out.push_back({phase, PhaseState::kFailed, std::string(field) + " = " + e.field_or(field).data()}); break;
+    case Answer::kNone: break;
+  }
+}
+
+}  // namespace
+
+std::vector<PhaseSignal> phase_signals(const Event& e) {
+  std::vector<PhaseSignal> out;
+  const std::string& k = e.kind;
+  if (k == "prereq.check") {
+    // dsregcmd "Ngc Prerequisite Check"
+    yes_no(out, e, "IsDeviceJoined", Phase::kDeviceJoined);
+    yes_no(out, e, "IsUserAzureAD", Phase::kPrt);
+    yes_no(out, e, "PolicyEnabled", Phase::kPolicy);
+    if (const std::string* r = e.field("PreReqResult")) {
+      if (text::icontains(*r, "WillNotProvision"))
+        out.push_back({Phase::kPrerequisites, PhaseState::kFailed, "PreReqResult = " + *r});
+      else if (text::icontains(*r, "WillProvision"))
+        out.push_back({Phase::kPrerequisites, PhaseState::kDone, "PreReqResult = " + *r});
+    }
+    // User Device Registration 358/360/361/362
+    yes_no(out, e, "DeviceIsJoined", Phase::kDeviceJoined);
+    yes_no(out, e, "AADPrt", Phase::kPrt);
+    yes_no(out, e, "NgcPolicyEnabled", Phase::kPolicy);
+    if (e.event_id == 358) out.push_back({Phase::kPrerequisites, PhaseState::kDone, "event 358: prerequisites passed"});
+    if (e.event_id >= 360 && e.event_id <= 362)
+      out.push_back({Phase::kPrerequisites, PhaseState::kFailed,
+                     "event " + std::to_string(e.event_id) + ": provisioning will not be launched"});
+  } else if (k == "device.state") {
+    yes_no(out, e, "AzureAdJoined", Phase::kDeviceJoined);
+  } else if (k == "sso.state") {
+    yes_no(out, e, "AzureAdPrt", Phase::kPrt);
+  } else if (k == "user.state") {
+    if (answer(e, "NgcSet") == Answer::kYes) {
+      out.push_back({Phase::kProvisioning, PhaseState::kDone, "NgcSet = YES"});
+      out.push_back({Phase::kKeyRegistered, PhaseState::kDone, "NgcSet = YES, NgcKeyId " + std::string(e.field_or("NgcKeyId"))});
+    }
+  } else if (k == "device.joined") {
+    out.push_back({Phase::kDeviceJoined, PhaseState::kDone, "device registration succeeded"});
+  } else if (k == "device.join_failed") {
+    out.push_back({Phase::kDeviceJoined, PhaseState::kFailed, "device registration failed: " + std::string(e.field_or("ExitCode", e.field_or("ErrorCode")))});
+  } else if (k == "ngc.key_registered") {
+    out.push_back({Phase::kProvisioning, PhaseState::kDone, "NGC key created"});
+    out.push_back({Phase::kKeyRegistered, PhaseState::kDone, "event 300: key " + std::string(e.field_or("KeyId")) + " registered, attestation " + std::string(e.field_or("Attestation", "unknown"))});
+  } else if (k == "ngc.key_registration_failed") {
+    out.push_back({Phase::kKeyRegistered, PhaseState::kFailed, "event 301: registration failed: " + std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " + std::string(e.field_or("ServerErrorMessage"))});
+  }
+  return out;
+}
+
+// ---- summaries -----------------------------------------------------------------
+
+static const std::map<std::string, std::vector<std::string>, std::less<>>& summary_fields() {
+  static const std::map<std::string, std::vector<std::string>, std::less<>> kFields = {
+      {"prereq.check", {"PreReqResult", "IsDeviceJoined", "IsUserAzureAD", "PolicyEnabled", "PostLogonEnabled",
+                        "DeviceEligible", "SessionIsNotRemote", "DeviceIsJoined", "AADPrt", "NgcPolicyEnabled",
+                        "NgcPostLogonProvisioningEnabled", "NgcHardwarePolicyMet", "UserIsRemote"}},
+      {"device.state", {"AzureAdJoined", "DomainJoined", "DomainName"}},
+      {"device.details", {"DeviceId", "DeviceAuthStatus", "TpmProtected"}},
+      {"sso.state", {"AzureAdPrt", "AzureAdPrtUpdateTime", "Attempt Status", "Server Error Code"}},
+      {"user.state", {"NgcSet", "NgcKeyId", "CanReset"}},
+      {"device.diagnostics", {"Error Phase", "Client ErrorCode", "Server ErrorCode", "AadRecoveryEnabled", "KeySignTest"}},
+      {"ngc.key_registered", {"KeyId", "UPN", "Attestation"}},
+      {"ngc.key_registration_failed", {"ErrorCode", "ServerErrorMessage", "RecommendedClientResponse"}},
+      {"device.join_failed", {"ExitCode", "ServerErrorMessage", "ErrorCode", "HttpStatus"}},
+      {"sync.scheduler", {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled", "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"}},
+      {"sync.cycle", {"ConnectorName", "RunProfileName", "Result"}},
+      {"sync.export_error", {"ErrorType", "Attribute", "DistinguishedName"}},
+      {"ad.key_credential", {"KeyId", "Usage", "Source", "DeviceId", "Created"}},
+      {"tpm.info", {"TpmVersion", "IsTpmLockedOut", "TpmSupport"}},
+  };
+  return kFields;
+}
+
+static std::string summarize(const Event& e) {
+  auto it = summary_fields().find(e.kind);
+  if (it != summary_fields().end()) return FindingCollector::excerpt(e, it->second);
+  std::string out;
+  int n = 0;
+  for (const Field& f : e.fields) {
+    if (f.name.empty() || f.name[0] == '@' || f.name == "section" || f.name == "run" || f.value.empty()) continue;
+    if (n++ == 4) break;
+    if (!out.empty()) out += "; ";
+    out += f.name + "=" + (f.value.size() > 80 ? f.value.substr(0, 80) + "…" : f.value);
+  }
+  return out;
+}
+
+// ---- analysis ------------------------------------------------------------------
+
+struct Analysis::Impl {
+  struct Kept {
+    TimelineEntry entry;
+    int user_node, device_node;
+    std::vector<PhaseSignal> signals;
+  };
+  Impl(const RuleSet& r, AnalysisOptions o) : rules(r), options(std::move(o)), collector(r) {}
+
+  const RuleSet& rules;
+  AnalysisOptions options;
+  FindingCollector collector;
+  IdentityGraph graph;
+  std::vector<Kept> kept;
+  KeySyncInput keysync;
+  int64_t newest = HT_NO_TIME;
+};
+
+Analysis::Analysis(const RuleSet& rules, AnalysisOptions options)
+    : impl_(std::make_unique<Impl>(rules, std::move(options))) {}
+Analysis::~Analysis() = default;
+
+void Analysis::observe(const Event& e) {
+  Impl& m = *impl_;
+  if (e.time != HT_NO_TIME && (m.newest == HT_NO_TIME || e.time > m.newest)) m.newest = e.time;
+  m.collector.observe(e);
+  if (e.kind == "eventlog.record") return;  // not part of any enrollment story
+  const auto link = m.graph.observe(e);
+  Impl::Kept k;
+  k.entry = {e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0};
+  k.user_node = link.user;
+  k.device_node = link.device;
+  k.signals = phase_signals(e);
+  m.keysync.observe(e, link.user, link.device);
+  m.kept.push_back(std::move(k));
+}
+
+static bool later(int64_t a, int64_t b) {  // a is later evidence than b (no time = oldest)
+  if (b == HT_NO_TIME) return a != HT_NO_TIME;
+  return a != HT_NO_TIME && a >= b;
+}
+
+// Fills a finding's subject from its identity (a SID-only event gains the UPN).
+static void enrich(Subject& s, const Identity* user, const Identity* device) {
+  auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string() : v.front(); };
+  if (user) {
+    if (s.user_upn.empty()) s.user_upn = first(user->upns);
+    if (s.user_sid.empty()) s.user_sid = first(user->sids);
+    if (s.user_dn.empty()) s.user_dn = first(user->dns);
+    if (s.user_sam.empty()) s.user_sam = first(user->sams);
+  }
+  if (device) {
+    if (s.device_id.empty()) s.device_id = first(device->device_ids);
+    if (s.device_name.empty()) s.device_name = first(device->device_names);
+  }
+}
+
+Report Analysis::finish() {
+  Impl& m = *impl_;
+  Report report;
+  report.now = m.options.now ? *m.options.now : m.newest;
+  m.graph.finish();
+  report.identities = m.graph.identities();
+  report.conflicts = m.graph.conflicts();
+
+  // Timelines: one per person; devices link people to device-only events.
+  std::map<int, UserTimeline> by_user;
+  std::multimap<int, int> users_of_device;
+  std::set<std::pair<int, int>> linked;
+  for (const auto& k : m.kept) {
+    const int u = m.graph.resolve(k.user_node);
+    const int d = m.graph.resolve(k.device_node);
+    if (u < 0) continue;
+    auto& t = by_user[u];
+    t.identity = u;
+    if (d >= 0 && linked.insert({u, d}).second) {
+      t.devices.push_back(d);
+      users_of_device.insert({d, u});
+    }
+  }
+  auto apply_signals = [](UserTimeline& t, const Impl::Kept& k) {
+    for (const PhaseSignal& s : k.signals) {
+      PhaseStatus& p = t.phases[static_cast<size_t>(s.phase)];
+      if (p.state != PhaseState::kUnknown && !later(k.entry.time, p.time)) continue;
+      p.state = s.state;
+      p.time = k.entry.time;
+      p.note = s.note;
+      p.evidence = Evidence{k.entry.file, k.entry.origin, k.entry.time, k.entry.source, k.entry.kind,
+                            k.entry.event_id, k.entry.summary};
+    }
+  };
+  for (auto& [u, t] : by_user)
+    for (size_t i = 0; i < kPhaseCount; ++i) t.phases[i].phase = static_cast<Phase>(i);
+  for (const auto& k : m.kept) {
+    const int u = m.graph.resolve(k.user_node);
+    const int d = m.graph.resolve(k.device_node);
+    std::vector<int> owners;
+    if (u >= 0) owners.push_back(u);
+    else if (d >= 0)
+      for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) owners.push_back(it->second);
+    for (int owner : owners) {
+      UserTimeline& t = by_user[owner];
+      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(k.entry);
+      else ++t.entries_omitted;
+      apply_signals(t, k);
+    }
+  }
+
+  // Findings: rules per event, regrouped per resolved identity (and device).
+  std::vector<Finding> raw = m.collector.take();
+  auto identity_of = [&](const Subject& s, bool device) -> int {
+    const std::pair<FactType, const std::string*> user_facts[] = {{FactType::kSid, &s.user_sid}, {FactType::kUpn, &s.user_upn},
+                                                                  {FactType::kDn, &s.user_dn}, {FactType::kSam, &s.user_sam}};
+    const std::pair<FactType, const std::string*> device_facts[] = {{FactType::kDeviceId, &s.device_id},
+                                                                    {FactType::kDeviceName, &s.device_name}};
+    using Facts = std::span<const std::pair<FactType, const std::string*>>;
+    for (const auto& [type, value] : device ? Facts(device_facts) : Facts(user_facts))
+      if (auto id = m.graph.find(type, *value)) return *id;
+    return -1;
+  };
+  KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, by_user, raw);
+  for (auto& f : ks.findings) raw.push_back(std::move(f));
+  report.sync = ks.sync;
+
+  std::map<std::tuple<std::string, int, int>, Finding> grouped;
+  std::vector<Finding> unattributed;
+  for (Finding& f : raw) {
+    const int u = identity_of(f.subject, false);
+    const int d = identity_of(f.subject, true);
+    enrich(f.subject, u >= 0 ? &report.identities[u] : nullptr, d >= 0 ? &report.identities[d] : nullptr);
+    auto [it, inserted] = grouped.try_emplace({f.rule, u, d}, f);
+    if (inserted) continue;
+    Finding& have = it->second;
+    for (auto& ev : f.evidence) have.evidence.push_back(std::move(ev));
+    for (auto& [key, value] : f.details.items()) have.details[key] = value;
+  }
+  for (auto& [key, f] : grouped) {
+    std::stable_sort(f.evidence.begin(), f.evidence.end(),
+                     [](const Evidence& a, const Evidence& b) { return later(b.time, a.time) && a.time != b.time; });
+    report.findings.push_back(std::move(f));
+  }
+  std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
+    if (severity_rank(a.severity) != severity_rank(b.severity)) return severity_rank(a.severity) > severity_rank(b.severity);
+    if (a.rule != b.rule) return a.rule < b.rule;
+    return subject_key(a.subject) < subject_key(b.subject);
+  });
+  for (size_t i = 0; i < report.findings.size(); ++i) {
+    const int u = identity_of(report.findings[i].subject, false);
+    if (auto it = by_user.find(u); it != by_user.end()) it->second.findings.push_back(i);
+  }
+
+  for (auto& [u, t] : by_user) {
+    std::stable_sort(t.entries.begin(), t.entries.end(), [](const TimelineEntry& a, const TimelineEntry& b) {
+      if (a.time == HT_NO_TIME || b.time == HT_NO_TIME) return a.time != HT_NO_TIME && b.time == HT_NO_TIME;
+      return a.time < b.time;
+    });
+    report.users.push_back(std::move(t));
+  }
+  std::stable_sort(report.users.begin(), report.users.end(), [&](const UserTimeline& a, const UserTimeline& b) {
+    return report.identities[a.identity].display() < report.identities[b.identity].display();
+  });
+  return report;
+}
+
+}  // namespace hellotrace::host

@@ -1,0 +1,124 @@
+// Per-user enrollment timelines: correlation of events into people and devices,
+// the enrollment phases of each person, and the findings about them.
+//
+// A reader may rely on:
+//  - phases come in enrollment order (kPhaseOrder) and say done, failed, pending or
+//    unknown; unknown means no source covered the phase — it is never guessed; the
+//    state is the one the latest evidence (by time) shows, with that evidence;
+//  - entries of a timeline are the user's own events plus the device-only events of
+//    the devices the user was seen on, sorted by time (events without time last);
+//  - findings are grouped per rule and per resolved identity, so one person seen
+//    under SID, UPN and DN gets one finding with all the evidence.
+#pragma once
+
+#include "finding.hpp"
+#include "identity.hpp"
+#include "rules.hpp"
+
+#include <hellotrace/event.hpp>
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace hellotrace::host {
+
+enum class Phase {
+  kPolicy,          // WHfB policy applies to the user/device
+  kDeviceJoined,    // device hybrid-joined to Entra ID
+  kPrt,             // user holds an Entra primary refresh token
+  kPrerequisites,   // prerequisite check passed (358) or failed (360–362)
+  kProvisioning,    // MFA + PIN, NGC container created
+  kKeyRegistered,   // public key registered in Entra ID (300 / 301)
+  kSyncCycle,       // an Entra Connect cycle ran after the registration
+  kKeyInAd,         // key present in msDS-KeyCredentialLink
+  kOnPremSignIn,    // first on-premises sign-in with the key
+};
+inline constexpr size_t kPhaseCount = 9;
+const char* phase_name(Phase p);   // "key_registered"
+const char* phase_title(Phase p);  // "Key registered in Entra ID"
+
+enum class PhaseState { kUnknown, kDone, kFailed, kPending };
+const char* phase_state_name(PhaseState s);
+
+struct PhaseStatus {
+  Phase phase = Phase::kPolicy;
+  PhaseState state = PhaseState::kUnknown;
+  int64_t time = HT_NO_TIME;
+  std::string note;                 // why this state
+  std::optional<Evidence> evidence; // the event that shows it
+};
+
+struct TimelineEntry {
+  int64_t time = HT_NO_TIME;
+  std::string kind, source;
+  int64_t event_id = HT_NO_EVENT_ID;
+  std::string file;
+  Position origin;
+  std::string summary;  // "AADPrt=No; DeviceIsJoined=Yes"
+  bool device_only = false;
+};
+
+struct UserTimeline {
+  int identity = -1;
+  std::vector<int> devices;  // identity indices
+  std::vector<TimelineEntry> entries;
+  std::array<PhaseStatus, kPhaseCount> phases;
+  std::vector<size_t> findings;  // indices into Report::findings
+  size_t entries_omitted = 0;
+};
+
+// Tenant-wide Entra Connect state, from the sync server's exports.
+struct SyncCycle {
+  int64_t start = HT_NO_TIME, end = HT_NO_TIME;
+  std::string connector, profile, result;
+  Evidence evidence;
+};
+struct SchedulerState {
+  int64_t interval_seconds = -1;   // CurrentlyEffectiveSyncCycleInterval
+  int64_t next_start = HT_NO_TIME; // NextSyncCycleStartTimeInUTC
+  std::optional<bool> enabled, suspended, staging, in_progress;
+  int64_t seen = HT_NO_TIME;       // time of the export, when known
+  Evidence evidence;
+};
+struct SyncState {
+  std::optional<SchedulerState> scheduler;
+  std::vector<SyncCycle> cycles;
+};
+
+struct Report {
+  int64_t now = HT_NO_TIME;
+  std::vector<Identity> identities;
+  std::vector<Conflict> conflicts;
+  std::vector<UserTimeline> users;  // one per person, by display name
+  std::vector<Finding> findings;    // sorted by severity, rule, user
+  SyncState sync;
+};
+
+struct AnalysisOptions {
+  std::optional<int64_t> now;   // reference time; default: newest event time
+  size_t max_entries_per_user = 5000;
+};
+
+class Analysis {
+ public:
+  Analysis(const RuleSet& rules, AnalysisOptions options);
+  ~Analysis();
+  void observe(const Event& e);
+  Report finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Signals an event gives about enrollment phases (exposed for tests).
+struct PhaseSignal {
+  Phase phase;
+  PhaseState state;
+  std::string note;
+};
+std::vector<PhaseSignal> phase_signals(const Event& e);
+
+}  // namespace hellotrace::host
