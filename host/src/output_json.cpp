@@ -11,7 +11,7 @@
 
 namespace hellotrace::host {
 
-using nlohmann::json;
+using json = nlohmann::ordered_json;
 
 int severity_rank(std::string_view s) {
   if (s == "critical") return 3;
@@ -115,11 +115,15 @@ json finding_to_json(const Finding& f, int64_t detected) {
           {"evidence", std::move(evidence)},
           {"remediation", f.remediation},
           {"documentation", text_or_null(f.documentation)},
-          {"details", f.details}};
+          {"details", json(f.details)}};
 }
 
 std::string dump_line(const json& j) {
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string dump_line(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace hellotrace::host

@@ -18,10 +18,11 @@ inline constexpr const char* kFindingSchema = "hellotrace.finding/1";
 inline constexpr const char* kEventSchema = "hellotrace.event/1";
 
 // Event fields as an object; a repeated name gets "#2", "#3"…, an empty one "#<position>".
-nlohmann::json fields_to_json(const std::vector<Field>& fields);
-nlohmann::json event_to_json(const Event& e);
-nlohmann::json finding_to_json(const Finding& f, int64_t detected);
-// One line of compact JSON, valid UTF-8 whatever the strings held.
+nlohmann::ordered_json fields_to_json(const std::vector<Field>& fields);
+nlohmann::ordered_json event_to_json(const Event& e);
+nlohmann::ordered_json finding_to_json(const Finding& f, int64_t detected);
+// One line of compact JSON (keys in the documented order), valid UTF-8 whatever the strings held.
+std::string dump_line(const nlohmann::ordered_json& j);
 std::string dump_line(const nlohmann::json& j);
 
 }  // namespace hellotrace::host

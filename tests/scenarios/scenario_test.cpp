@@ -1,0 +1,145 @@
+// Runs `hellotrace analyze --json -` on every scenario folder (tests/scenarios/*/ and
+// the sample bundles in samples/*/) and compares the findings with expected.json:
+//   {"now": "ISO time or null", "args": ["--timezone", "+03:00"],
+//    "findings": [{"rule": "sync.pending", "user": "jdoe@contoso.com", "device": "pc-0142",
+//                  "details": {"eta": "…"}}, …]}
+// Every expected finding must be reported (rule, user, device, and the details given),
+// and no other finding may be: a scenario states the whole diagnosis. The findings
+// are also validated against docs/schema/finding.schema.json.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::pair<int, std::string> run(const std::string& cmd) {
+  std::string out;
+  FILE* p = ::popen(cmd.c_str(), "r");
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  const int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "jdoe@contoso.com" matches a finding whose user has that UPN, SID, DN or account.
+bool user_matches(const json& f, const json& want) {
+  if (want.is_null()) return f["user"]["upn"].is_null() && f["user"]["sid"].is_null() && f["user"]["dn"].is_null();
+  for (const char* k : {"upn", "sid", "dn", "sam"})
+    if (f["user"].contains(k) && f["user"][k].is_string() && lower(f["user"][k]) == lower(want)) return true;
+  return false;
+}
+
+bool device_matches(const json& f, const json& want) {
+  if (want.is_null()) return true;
+  for (const char* k : {"name", "id"})
+    if (f["device"][k].is_string()) {
+      std::string have = lower(f["device"][k]);
+      have = have.substr(0, have.find('.'));
+      if (have == lower(want)) return true;
+    }
+  return false;
+}
+
+bool details_match(const json& have, const json& want) {
+  for (const auto& [k, v] : want.items())
+    if (!have.contains(k) || have[k] != v) return false;
+  return true;
+}
+
+std::vector<fs::path> scenario_dirs() {
+  std::vector<fs::path> out;
+  for (const char* root : {SCENARIO_DIR, SAMPLES_DIR}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(root, ec))
+      if (e.is_directory() && fs::exists(e.path() / "expected.json")) out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+class Scenario : public ::testing::TestWithParam<fs::path> {};
+
+TEST_P(Scenario, ReportsExactlyTheExpectedFindings) {
+  const fs::path dir = GetParam();
+  std::ifstream in(dir / "expected.json");
+  const json expected = json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  std::string cmd = quote(HELLOTRACE_EXE) + " analyze --quiet --json -";
+  if (expected.contains("now") && expected["now"].is_string()) cmd += " --now " + quote(expected["now"]);
+  for (const auto& a : expected.value("args", json::array())) cmd += " " + quote(a.get<std::string>());
+  std::vector<std::string> inputs;
+  for (const auto& e : fs::directory_iterator(dir))
+    if (e.path().filename() != "expected.json" && e.path().filename() != "README.md") inputs.push_back(e.path().string());
+  std::sort(inputs.begin(), inputs.end());
+  for (const auto& i : inputs) cmd += " " + quote(i);
+  const auto [code, out] = run(cmd + " 2>/dev/null");
+  ASSERT_TRUE(code == 0 || code == 1) << "exit " << code << " for " << cmd;
+
+  std::vector<json> findings;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) findings.push_back(json::parse(line));
+
+  std::set<size_t> claimed;
+  for (const json& want : expected["findings"]) {
+    bool found = false;
+    for (size_t i = 0; i < findings.size(); ++i) {
+      const json& f = findings[i];
+      if (claimed.count(i) || f["rule"] != want["rule"]) continue;
+      if (want.contains("user") && !user_matches(f, want["user"])) continue;
+      if (want.contains("device") && !device_matches(f, want["device"])) continue;
+      if (want.contains("details") && !details_match(f["details"], want["details"])) continue;
+      if (want.contains("severity") && f["severity"] != want["severity"]) continue;
+      claimed.insert(i);
+      found = true;
+      break;
+    }
+    EXPECT_TRUE(found) << dir.filename() << ": expected finding not reported: " << want.dump();
+  }
+  for (size_t i = 0; i < findings.size(); ++i)
+    EXPECT_TRUE(claimed.count(i)) << dir.filename() << ": unexpected finding: " << findings[i]["rule"] << " "
+                                  << findings[i]["summary"] << " details " << findings[i]["details"].dump();
+
+  // Schema check of every finding line.
+  const fs::path data = fs::temp_directory_path() / ("hellotrace-scenario-" + std::to_string(::getpid()));
+  std::ofstream(data) << out;
+  const auto [vcode, vout] = run("/usr/bin/python3 -c " + quote(
+      "import json,sys,jsonschema\n"
+      "v=jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))\n"
+      "bad=[e.message for l in open(sys.argv[2]) for e in v.iter_errors(json.loads(l))]\n"
+      "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n") + " " +
+      quote(std::string(HT_SOURCE_DIR) + "/docs/schema/finding.schema.json") + " " + quote(data.string()) + " 2>&1");
+  fs::remove(data);
+  EXPECT_EQ(vcode, 0) << "schema: " << vout;
+}
+
+std::string name_of(const ::testing::TestParamInfo<fs::path>& info) {
+  std::string n = info.param.parent_path().filename().string() + "_" + info.param.filename().string();
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n;
+}
+
+INSTANTIATE_TEST_SUITE_P(All, Scenario, ::testing::ValuesIn(scenario_dirs()), name_of);
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Scenario);
+
+}  // namespace
