@@ -200,9 +200,21 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
   std::map<int, std::vector<const KeySyncInput::AdKey*>> keys_of;
   for (const auto& k : in.ad_keys)
     if (int u = graph.resolve(k.user_node); u >= 0) keys_of[u].push_back(&k);
-  std::set<int> ad_covered;
+  std::map<int, std::vector<const Evidence*>> ad_objects_of;  // users an AD export covered
   for (const auto& o : in.ad_objects)
-    if (int u = graph.resolve(o.user_node); u >= 0) ad_covered.insert(u);
+    if (int u = graph.resolve(o.user_node); u >= 0) ad_objects_of[u].push_back(&o.evidence);
+  std::map<int, std::vector<std::string>> export_problems_of;
+  for (const auto& err : in.export_errors)
+    if (int u = graph.resolve(err.user_node); u >= 0) {
+      const bool perm = text::icontains(err.type, "permission") || text::icontains(err.type, "access");
+      export_problems_of[u].push_back(perm ? "sync.export_permission_denied" : "sync.export_error");
+    }
+  // Export findings of the data rules, by the DN they name (excerpt or subject).
+  std::map<std::string, std::vector<std::string>> rule_problems_of_dn;
+  for (const auto& rf : rule_findings)
+    if (rf.rule == "sync.export_permission_denied" || rf.rule == "sync.export_error")
+      if (!rf.subject.user_dn.empty())
+        if (auto f = IdentityGraph::normalize(FactType::kDn, rf.subject.user_dn)) rule_problems_of_dn[f->value].push_back(rf.rule);
 
   for (const auto& [u, keys] : keys_of) {
     size_t ngc = 0;
@@ -227,7 +239,9 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     // Is the key in AD? Same user, NGC, created at/after the registration (clocks
     // differ by minutes) or bound to the registering device.
     const KeySyncInput::AdKey* in_ad = nullptr;
-    for (const auto* k : keys_of[u]) {
+    static const std::vector<const KeySyncInput::AdKey*> kNoKeys;
+    auto keys_it = keys_of.find(u);
+    for (const auto* k : keys_it != keys_of.end() ? keys_it->second : kNoKeys) {
       if (!k->usage.empty() && !text::icontains(k->usage, "ngc")) continue;
       const bool by_time = k->created != HT_NO_TIME && k->created >= reg->time - 10 * time::kTicksPerMinute;
       int key_device = -1;
@@ -236,7 +250,8 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       const bool by_device = key_device >= 0 && key_device == reg_device;
       if (by_time || by_device) in_ad = k;
     }
-    UserTimeline* t = users.count(u) ? &users[u] : nullptr;
+    auto found_user = users.find(u);
+    UserTimeline* t = found_user != users.end() ? &found_user->second : nullptr;
     auto set_phase = [&](Phase p, PhaseState s, int64_t when, std::string note, const Evidence* ev) {
       if (!t) return;
       PhaseStatus& ps = t->phases[static_cast<size_t>(p)];
@@ -272,16 +287,11 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
         break;
       }
     std::vector<std::string> explained = blocked_by;
-    for (const auto& err : in.export_errors)
-      if (graph.resolve(err.user_node) == u) {
-        const bool perm = text::icontains(err.type, "permission") || text::icontains(err.type, "access");
-        explained.push_back(perm ? "sync.export_permission_denied" : "sync.export_error");
-      }
-    for (const auto& rf : rule_findings)
-      if (rf.rule.rfind("sync.", 0) == 0 && std::find(explained.begin(), explained.end(), rf.rule) == explained.end() &&
-          (rf.rule == "sync.export_permission_denied" || rf.rule == "sync.export_error"))
-        for (const auto& ev : rf.evidence)
-          if (ev.excerpt.find(who.dns.empty() ? "\x01" : who.dns.front()) != std::string::npos) explained.push_back(rf.rule);
+    if (auto it = export_problems_of.find(u); it != export_problems_of.end())
+      explained.insert(explained.end(), it->second.begin(), it->second.end());
+    for (const auto& dn : who.dns)
+      if (auto it = rule_problems_of_dn.find(dn); it != rule_problems_of_dn.end())
+        explained.insert(explained.end(), it->second.begin(), it->second.end());
     std::sort(explained.begin(), explained.end());
     explained.erase(std::unique(explained.begin(), explained.end()), explained.end());
 
@@ -333,14 +343,14 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       out.findings.push_back(std::move(f));
       set_phase(Phase::kSyncCycle, after ? PhaseState::kDone : PhaseState::kFailed, after ? after->start : eta,
                 after ? "export ran after the registration" : "no sync cycle wrote the key", after ? &after->evidence : nullptr);
-      if (ad_covered.count(u)) {
+      if (auto covered = ad_objects_of.find(u); covered != ad_objects_of.end()) {
         Finding k = make("key.not_in_ad", "high", "Registered key missing from msDS-KeyCredentialLink",
                          fmt::format("the AD export lacks the key {} registered at {}, although it should have been written by {}",
                                      who.display(), time::format_iso(reg->time), time::format_iso(eta)),
                          subject);
         k.evidence.push_back(reg->evidence);
-        for (const auto& o : in.ad_objects)
-          if (graph.resolve(o.user_node) == u) k.evidence.push_back(o.evidence);
+        for (const Evidence* ev : covered->second)
+          if (k.evidence.size() < 20) k.evidence.push_back(*ev);
         k.details = details;
         k.details["assumption"] = "the AD export was taken when the logs were collected (--now)";
         k.remediation = "Check the AD connector's export errors for this user (permission-issue on msDS-KeyCredentialLink means the connector account needs the Key Admins rights), run a delta sync, and verify with Get-ADUser -Properties msDS-KeyCredentialLink.";

@@ -154,19 +154,37 @@ static std::string summarize(const Event& e) {
 
 // ---- analysis ------------------------------------------------------------------
 
+static bool later(int64_t a, int64_t b);
+
 struct Analysis::Impl {
   struct Kept {
     TimelineEntry entry;
     int user_node, device_node;
-    std::vector<PhaseSignal> signals;
   };
+  using Phases = std::array<PhaseStatus, kPhaseCount>;
   Impl(const RuleSet& r, AnalysisOptions o) : rules(r), options(std::move(o)), collector(r) {}
+
+  // Keeps, per fact node, the latest signal of each phase: memory grows with people
+  // and devices, not with events.
+  void record_signals(int node, const Event& e, const TimelineEntry& entry) {
+    if (node < 0) return;
+    for (PhaseSignal& s : phase_signals(e)) {
+      PhaseStatus& p = phases[node][static_cast<size_t>(s.phase)];
+      if (p.state != PhaseState::kUnknown && !later(entry.time, p.time)) continue;
+      p.phase = s.phase;
+      p.state = s.state;
+      p.time = entry.time;
+      p.note = std::move(s.note);
+      p.evidence = Evidence{entry.file, entry.origin, entry.time, entry.source, entry.kind, entry.event_id, entry.summary};
+    }
+  }
 
   const RuleSet& rules;
   AnalysisOptions options;
   FindingCollector collector;
   IdentityGraph graph;
   std::vector<Kept> kept;
+  std::unordered_map<int, Phases> phases;  // by fact node
   KeySyncInput keysync;
   int64_t newest = HT_NO_TIME;
 };
@@ -181,11 +199,9 @@ void Analysis::observe(const Event& e) {
   m.collector.observe(e);
   if (e.kind == "eventlog.record") return;  // not part of any enrollment story
   const auto link = m.graph.observe(e);
-  Impl::Kept k;
-  k.entry = {e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0};
-  k.user_node = link.user;
-  k.device_node = link.device;
-  k.signals = phase_signals(e);
+  Impl::Kept k{{e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0}, link.user,
+               link.device};
+  m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
   m.keysync.observe(e, link.user, link.device);
   m.kept.push_back(std::move(k));
 }
@@ -233,33 +249,44 @@ Report Analysis::finish() {
       users_of_device.insert({d, u});
     }
   }
-  auto apply_signals = [](UserTimeline& t, const Impl::Kept& k) {
-    for (const PhaseSignal& s : k.signals) {
-      PhaseStatus& p = t.phases[static_cast<size_t>(s.phase)];
-      if (p.state != PhaseState::kUnknown && !later(k.entry.time, p.time)) continue;
-      p.state = s.state;
-      p.time = k.entry.time;
-      p.note = s.note;
-      p.evidence = Evidence{k.entry.file, k.entry.origin, k.entry.time, k.entry.source, k.entry.kind,
-                            k.entry.event_id, k.entry.summary};
-    }
-  };
   for (auto& [u, t] : by_user)
     for (size_t i = 0; i < kPhaseCount; ++i) t.phases[i].phase = static_cast<Phase>(i);
-  for (const auto& k : m.kept) {
-    const int u = m.graph.resolve(k.user_node);
-    const int d = m.graph.resolve(k.device_node);
-    std::vector<int> owners;
-    if (u >= 0) owners.push_back(u);
-    else if (d >= 0)
-      for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) owners.push_back(it->second);
-    for (int owner : owners) {
-      UserTimeline& t = by_user[owner];
-      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(k.entry);
-      else ++t.entries_omitted;
-      apply_signals(t, k);
+  auto merge_phases = [](UserTimeline& t, const Impl::Phases& from) {
+    for (size_t i = 0; i < kPhaseCount; ++i) {
+      const PhaseStatus& s = from[i];
+      PhaseStatus& p = t.phases[i];
+      if (s.state == PhaseState::kUnknown) continue;
+      if (p.state != PhaseState::kUnknown && !later(s.time, p.time)) continue;
+      p = s;
+    }
+  };
+  for (const auto& [node, phases] : m.phases) {
+    const int id = m.graph.resolve(node);
+    if (id < 0) continue;
+    if (!report.identities[id].is_device) {
+      if (auto it = by_user.find(id); it != by_user.end()) merge_phases(it->second, phases);
+    } else {
+      for (auto [it, end] = users_of_device.equal_range(id); it != end; ++it) merge_phases(by_user[it->second], phases);
     }
   }
+  for (auto& k : m.kept) {
+    const int u = m.graph.resolve(k.user_node);
+    if (u >= 0) {
+      UserTimeline& t = by_user[u];
+      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(std::move(k.entry));
+      else ++t.entries_omitted;
+      continue;
+    }
+    const int d = m.graph.resolve(k.device_node);
+    if (d < 0) continue;
+    for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) {
+      UserTimeline& t = by_user[it->second];
+      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(k.entry);
+      else ++t.entries_omitted;
+    }
+  }
+  m.kept.clear();
+  m.kept.shrink_to_fit();
 
   // Findings: rules per event, regrouped per resolved identity (and device).
   std::vector<Finding> raw = m.collector.take();

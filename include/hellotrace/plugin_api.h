@@ -138,7 +138,7 @@ typedef struct ht_subject {
   ht_str device_name; /* NetBIOS or FQDN as the source wrote it */
   ht_str device_id;   /* Entra device id, lower-case GUID without braces */
   ht_str tenant_id;   /* lower-case GUID without braces */
-  ht_str ngc_key_id;  /* the NGC key id as the source wrote it */
+  ht_str ngc_key_id;  /* NGC key id: lower-case GUID without braces when it is one */
 } ht_subject;
 
 /* A normalized event. The host adds the plugin name (source) and the file. */

@@ -112,14 +112,22 @@ std::vector<Line> split_lines(std::string_view text) {
 
 std::string_view trim(std::string_view s) {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
-  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
-  // U+00A0 (no-break space) shows up in pasted console text.
-  while (s.size() >= 2 && static_cast<uint8_t>(s[0]) == 0xC2 && static_cast<uint8_t>(s[1]) == 0xA0)
-    s.remove_prefix(2);
-  while (s.size() >= 2 && static_cast<uint8_t>(s[s.size() - 2]) == 0xC2 &&
-         static_cast<uint8_t>(s.back()) == 0xA0)
-    s.remove_suffix(2);
+  // U+00A0 (no-break space, C2 A0 in UTF-8) shows up in pasted console text, mixed
+  // with ordinary spaces in any order.
+  auto nbsp_front = [&] { return s.size() >= 2 && static_cast<uint8_t>(s[0]) == 0xC2 && static_cast<uint8_t>(s[1]) == 0xA0; };
+  auto nbsp_back = [&] {
+    return s.size() >= 2 && static_cast<uint8_t>(s[s.size() - 2]) == 0xC2 && static_cast<uint8_t>(s.back()) == 0xA0;
+  };
+  for (;;) {
+    if (!s.empty() && ws(s.front())) s.remove_prefix(1);
+    else if (nbsp_front()) s.remove_prefix(2);
+    else break;
+  }
+  for (;;) {
+    if (!s.empty() && ws(s.back())) s.remove_suffix(1);
+    else if (nbsp_back()) s.remove_suffix(2);
+    else break;
+  }
   return s;
 }
 

@@ -42,6 +42,12 @@ TEST(Text, LinesStripCrAndCountFromOne) {
   EXPECT_EQ(lines[3].number, 4u);
 }
 
+TEST(Text, TrimsMixedSpacesAndNoBreakSpaces) {
+  EXPECT_EQ(text::trim(" \xC2\xA0  \xC2\xA0 Key : v \xC2\xA0 "), "Key : v");
+  EXPECT_EQ(text::trim("\xC2\xA0"), "");
+  EXPECT_EQ(text::trim("x"), "x");
+}
+
 TEST(Text, NormalizesGuids) {
   EXPECT_EQ(text::normalize_guid("{ 3B9F1A2C-1111-2222-3333-444455556666 }"),
             "3b9f1a2c-1111-2222-3333-444455556666");
