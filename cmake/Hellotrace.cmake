@@ -20,7 +20,8 @@ if(HELLOTRACE_FUZZ)
     message(FATAL_ERROR "HELLOTRACE_FUZZ needs clang (CXX=clang++)")
   endif()
   # Everything is built with coverage so the fuzzers see inside the parsers.
-  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()
 

@@ -1,0 +1,409 @@
+// In-process tests of the entra-sync plugin on real-shaped samples (samples/).
+#include "entra_sync.hpp"
+
+#include <gtest/gtest.h>
+
+#include <hellotrace/time.hpp>
+
+#include "test_helper.hpp"
+
+using entra_sync_test::Plugin;
+using entra_sync_test::Result;
+using hellotrace::Event;
+namespace es = hellotrace::entra_sync;
+
+namespace {
+
+std::vector<const Event*> of_kind(const Result& r, std::string_view kind) {
+  std::vector<const Event*> out;
+  for (const auto& e : r.events)
+    if (e.kind == kind) out.push_back(&e);
+  return out;
+}
+
+std::string f(const Event& e, std::string_view name) {
+  const std::string* v = e.field(name);
+  return v ? *v : std::string("<missing>");
+}
+
+int64_t iso(std::string_view s) { return hellotrace::time::parse_iso(s).value(); }
+
+const Event& only(const Result& r, std::string_view kind) {
+  auto v = of_kind(r, kind);
+  if (v.size() != 1) throw std::runtime_error("expected one " + std::string(kind));
+  return *v[0];
+}
+
+}  // namespace
+
+TEST(EntraSync, SchedulerUsConsole) {
+  Plugin p;
+  const Result r = p.parse_sample("scheduler_us.txt");
+  EXPECT_EQ(r.rc, HT_OK);
+  const Event& e = only(r, "sync.scheduler");
+  EXPECT_EQ(e.origin.line, 4u);
+  EXPECT_EQ(e.time, HT_NO_TIME);  // no export time in the file
+  EXPECT_EQ(f(e, "AllowedSyncCycleInterval"), "00:30:00");
+  EXPECT_EQ(f(e, "NextSyncCycleStartTimeInUTC"), "9/29/2025 12:51:47 PM");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+  EXPECT_EQ(f(e, "IntervalSeconds"), "1800");
+  EXPECT_EQ(f(e, "PurgeRunHistoryIntervalSeconds"), "604800");
+  EXPECT_EQ(f(e, "SyncCycleEnabled"), "True");
+  EXPECT_EQ(e.field("DateOrderAssumed"), nullptr);  // 29 > 12: unambiguous
+  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+  // Fields as written come first, in the source's order.
+  EXPECT_EQ(e.fields[0].name, "AllowedSyncCycleInterval");
+  EXPECT_EQ(e.fields[10].name, "SyncCycleInProgress");
+}
+
+TEST(EntraSync, SchedulerDayFirstLocale) {
+  Plugin p;
+  const Result r_e = p.parse_sample("scheduler_nl_dayfirst.txt");
+  const Event& e = only(r_e, "sync.scheduler");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+  EXPECT_EQ(e.field("DateOrderAssumed"), nullptr);
+}
+
+TEST(EntraSync, SchedulerAmbiguousDateDefaultsToMdyAndSaysSo) {
+  Plugin p;
+  const Result r_e = p.parse_sample("scheduler_de_ambiguous.txt");
+  const Event& e = only(r_e, "sync.scheduler");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-03-10T08:15:00.0000000Z");
+  EXPECT_EQ(f(e, "DateOrderAssumed"), "mdy");
+  EXPECT_EQ(f(e, "DateOrderSource"), "default");
+  const Result r_d = p.parse_sample("scheduler_de_ambiguous.txt", R"({"date_order":"dmy"})");
+  const Event& d = only(r_d, "sync.scheduler");
+  EXPECT_EQ(f(d, "NextSyncUtc"), "2025-10-03T08:15:00.0000000Z");
+  EXPECT_EQ(f(d, "DateOrderAssumed"), "dmy");
+  EXPECT_EQ(f(d, "DateOrderSource"), "option");
+}
+
+TEST(EntraSync, AmbiguousDateInferredFromOtherDatesInFile) {
+  Plugin p;
+  const std::string text =
+      "NextSyncCycleStartTimeInUTC : 03.10.2025 08:15:00\n"
+      "AllowedSyncCycleInterval    : 00:30:00\n\n"
+      "ConnectorName  : contoso.com\nRunProfileName : Export\nResult : success\n"
+      "StartDate      : 29.09.2025 12:22:05\nEndDate        : 29.09.2025 12:22:09\n";
+  const Result r = p.parse(text);
+  const Event& e = only(r, "sync.scheduler");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-10-03T08:15:00.0000000Z");
+  EXPECT_EQ(f(e, "DateOrderSource"), "inferred");
+  EXPECT_EQ(only(r, "sync.cycle").time, iso("2025-09-29T12:22:05Z"));
+}
+
+TEST(EntraSync, SchedulerUtf16LeBomCrlfDisabled) {
+  Plugin p;
+  const std::string bytes =
+      entra_sync_test::read_file(entra_sync_test::sample_path("scheduler_disabled_utf16le.txt"));
+  ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 0xFF);
+  EXPECT_EQ(p.sniff(bytes, "scheduler.txt"), 95);
+  const Result r = p.parse(bytes);
+  const Event& e = only(r, "sync.scheduler");
+  EXPECT_EQ(f(e, "SyncCycleEnabled"), "False");
+  EXPECT_EQ(e.origin.line, 4u);
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+}
+
+TEST(EntraSync, SchedulerSuspendedStagingCustomInterval) {
+  Plugin p;
+  const Result r_e = p.parse_sample("scheduler_suspended_staging.txt");
+  const Event& e = only(r_e, "sync.scheduler");
+  EXPECT_EQ(f(e, "SchedulerSuspended"), "True");
+  EXPECT_EQ(f(e, "StagingModeEnabled"), "True");
+  EXPECT_EQ(f(e, "IntervalSeconds"), "7200");
+  EXPECT_EQ(f(e, "CustomizedIntervalSeconds"), "7200");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T14:21:47.0000000Z");  // 29/09/2025, 24 h
+}
+
+TEST(EntraSync, SchedulerTranscriptGivesExportTime) {
+  Plugin p;
+  const Result utc = p.parse_sample("scheduler_transcript.txt");
+  const Event& e = only(utc, "sync.scheduler");
+  EXPECT_EQ(e.time, iso("2025-09-29T14:53:05Z"));
+  EXPECT_EQ(e.time_flags, static_cast<uint32_t>(HT_TIME_ZONE_ASSUMED | HT_TIME_APPROXIMATE));
+  const Result r_z = p.parse_sample("scheduler_transcript.txt", R"({"timezone":"+02:00"})");
+  const Event& z = only(r_z, "sync.scheduler");
+  EXPECT_EQ(z.time, iso("2025-09-29T12:53:05Z"));
+  EXPECT_TRUE(z.time_flags & HT_TIME_ZONE_ASSUMED);
+  EXPECT_EQ(f(z, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");  // UTC field: no shift
+}
+
+TEST(EntraSync, SchedulerJsonPs51) {
+  Plugin p;
+  const Result r = p.parse_sample("scheduler_ps51.json");
+  const Event& e = only(r, "sync.scheduler");
+  EXPECT_EQ(f(e, "AllowedSyncCycleInterval"), "00:30:00");
+  EXPECT_EQ(f(e, "PurgeRunHistoryInterval"), "7.00:00:00");
+  EXPECT_EQ(e.field("AllowedSyncCycleInterval.Ticks"), nullptr);
+  EXPECT_EQ(f(e, "IntervalSeconds"), "1800");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+  EXPECT_EQ(f(e, "StagingModeEnabled"), "False");
+  EXPECT_EQ(f(e, "NextSyncCyclePolicyType"), "1");  // enum as number, kept as written
+  EXPECT_EQ(e.origin.line, 1u);
+}
+
+TEST(EntraSync, SchedulerJsonPs7) {
+  Plugin p;
+  const Result r_e = p.parse_sample("scheduler_ps7.json");
+  const Event& e = only(r_e, "sync.scheduler");
+  EXPECT_EQ(f(e, "IntervalSeconds"), "3600");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+  EXPECT_EQ(f(e, "SyncCycleInProgress"), "True");
+  EXPECT_EQ(e.origin.line, 2u);
+}
+
+TEST(EntraSync, SchedulerCsv) {
+  Plugin p;
+  const Result r = p.parse_sample("scheduler.csv");
+  const Event& e = only(r, "sync.scheduler");
+  EXPECT_EQ(e.origin.line, 3u);
+  EXPECT_EQ(f(e, "CustomizedSyncCycleInterval"), "");
+  EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
+  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+}
+
+TEST(EntraSync, StartCycleSuccess) {
+  Plugin p;
+  const Result r_e = p.parse_sample("start_cycle_success.txt");
+  const Event& e = only(r_e, "sync.cycle_requested");
+  EXPECT_EQ(f(e, "Result"), "Success");
+  EXPECT_EQ(f(e, "PolicyType"), "Delta");
+  EXPECT_EQ(e.origin.line, 5u);
+}
+
+TEST(EntraSync, StartCycleBusy) {
+  Plugin p;
+  const Result r = p.parse_sample("start_cycle_busy.txt");
+  const Event& e = only(r, "sync.cycle_requested");
+  EXPECT_EQ(f(e, "Result"), "Busy");
+  EXPECT_EQ(f(e, "Connector"), "contoso.onmicrosoft.com - AAD");
+  EXPECT_NE(f(e, "Message").find("is busy."), std::string::npos);
+  EXPECT_EQ(f(e, "PolicyType"), "Delta");
+  EXPECT_EQ(e.origin.line, 2u);
+}
+
+TEST(EntraSync, RunHistoryWithExportErrors) {
+  Plugin p;
+  const Result r = p.parse_sample("run_history_export_errors.txt");
+  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+  const auto cycles = of_kind(r, "sync.cycle");
+  ASSERT_EQ(cycles.size(), 4u);
+  const Event& exp = *cycles[1];
+  EXPECT_EQ(f(exp, "Connector"), "contoso.com");
+  EXPECT_EQ(f(exp, "RunProfile"), "Export");
+  EXPECT_EQ(f(exp, "RunResult"), "completed-export-errors");
+  EXPECT_EQ(exp.time, iso("2025-09-29T12:22:05Z"));
+  EXPECT_EQ(exp.time_flags, 0u);  // ADSync run history dates are UTC
+  EXPECT_EQ(f(exp, "EndUtc"), "2025-09-29T12:22:09.0000000Z");
+  EXPECT_EQ(f(exp, "DurationSeconds"), "4");
+  EXPECT_EQ(f(exp, "StepResults"), "completed-export-errors");
+  EXPECT_EQ(f(exp, "ExportUpdates"), "3");
+  EXPECT_EQ(f(exp, "ExportFailures"), "1");
+  EXPECT_EQ(f(*cycles[3], "RunProfile"), "Delta Import");
+  const Event& err = only(r, "sync.export_error");
+  EXPECT_EQ(err.subject.user_dn, "CN=Jane Doe,OU=Staff,DC=contoso,DC=com");
+  EXPECT_EQ(f(err, "ErrorType"), "permission-issue");
+  EXPECT_EQ(f(err, "ErrorCode"), "0x2098");
+  EXPECT_NE(f(err, "Detail").find("Insufficient access rights to perform the operation."),
+            std::string::npos);
+  EXPECT_NE(f(err, "Detail").find("INSUFF_ACCESS_RIGHTS"), std::string::npos);
+  EXPECT_EQ(err.time, iso("2025-09-29T12:22:08Z"));
+  EXPECT_EQ(f(err, "FirstOccurredUtc"), "2025-09-29T11:52:03.0000000Z");
+}
+
+TEST(EntraSync, RunStepResult) {
+  Plugin p;
+  const Result r = p.parse_sample("run_step_result.txt");
+  const Event& e = only(r, "sync.run_step");
+  EXPECT_EQ(f(e, "RunResult"), "completed-export-errors");
+  EXPECT_EQ(f(e, "ExportUpdate"), "3");
+  EXPECT_EQ(f(e, "ExportFailure"), "1");
+  EXPECT_EQ(e.time, iso("2025-09-29T12:22:05Z"));
+  EXPECT_EQ(e.origin.line, 4u);
+  EXPECT_TRUE(of_kind(r, "sync.cycle").empty());
+  EXPECT_EQ(p.sniff(entra_sync_test::read_file(entra_sync_test::sample_path("run_step_result.txt")),
+                    "steps.txt"),
+            85);
+}
+
+TEST(EntraSync, CsexportPermissionIssueOnKeyCredentialLink) {
+  Plugin p;
+  const Result r = p.parse_sample("csexport_errors.xml");
+  const auto errs = of_kind(r, "sync.export_error");
+  ASSERT_EQ(errs.size(), 2u);
+  const Event& e = *errs[0];
+  EXPECT_EQ(e.subject.user_dn, "CN=Jane Doe,OU=Staff,DC=contoso,DC=com");
+  EXPECT_EQ(f(e, "ErrorType"), "permission-issue");
+  EXPECT_EQ(f(e, "Attribute"), "msDS-KeyCredentialLink");
+  EXPECT_EQ(e.time, iso("2025-09-29T12:22:08.113Z"));
+  EXPECT_EQ(e.origin.line, 3u);
+  EXPECT_EQ(f(*errs[1], "ErrorType"), "constraint-violation");
+  EXPECT_EQ(errs[1]->field("Attribute"), nullptr);
+  EXPECT_EQ(p.sniff(entra_sync_test::read_file(entra_sync_test::sample_path("csexport_errors.xml")),
+                    "x.xml"),
+            85);
+}
+
+TEST(EntraSync, ExportErrorListingCsv) {
+  // A listing exported from csexport/SyncErrorsList with Select-Object | Export-Csv.
+  Plugin p;
+  const Result r = p.parse(
+      "\"ObjectDn\",\"ErrorType\",\"DateOccurred\",\"CdError\"\r\n"
+      "\"CN=Jane Doe,OU=Staff,DC=contoso,DC=com\",\"permission-issue\",\"9/29/2025 12:22:08 "
+      "PM\",\"Insufficient access rights to perform the operation. msDS-KeyCredentialLink\"\r\n",
+      "errors.csv");
+  const Event& e = only(r, "sync.export_error");
+  EXPECT_EQ(e.subject.user_dn, "CN=Jane Doe,OU=Staff,DC=contoso,DC=com");
+  EXPECT_EQ(f(e, "Attribute"), "msDS-KeyCredentialLink");
+  EXPECT_EQ(e.time, iso("2025-09-29T12:22:08Z"));
+  EXPECT_EQ(e.origin.line, 2u);
+}
+
+TEST(EntraSync, RunHistoryCsvDayFirst) {
+  Plugin p;
+  const Result r = p.parse_sample("run_history.csv");
+  const auto cycles = of_kind(r, "sync.cycle");
+  ASSERT_EQ(cycles.size(), 3u);
+  EXPECT_EQ(cycles[0]->time, iso("2025-09-29T12:22:05Z"));
+  EXPECT_EQ(f(*cycles[2], "RunResult"), "stopped-server-down");
+  EXPECT_EQ(cycles[2]->origin.line, 4u);
+  EXPECT_EQ(cycles[0]->field("DateOrderAssumed"), nullptr);
+}
+
+TEST(EntraSync, RunHistoryJsonWithSyncErrorsXml) {
+  Plugin p;
+  const Result r = p.parse_sample("run_history_ps51.json");
+  const auto cycles = of_kind(r, "sync.cycle");
+  ASSERT_EQ(cycles.size(), 2u);
+  EXPECT_EQ(cycles[0]->time, iso("2025-09-29T12:22:05Z"));
+  EXPECT_EQ(f(*cycles[0], "ExportFailures"), "1");
+  EXPECT_EQ(f(*cycles[1], "RunResult"), "stopped-extension-dll-exception");
+  EXPECT_EQ(f(*cycles[1], "RunProfile"), "Full Import");
+  const Event& err = only(r, "sync.export_error");
+  EXPECT_EQ(err.subject.user_dn, "CN=Jane Doe,OU=Staff,DC=contoso,DC=com");
+  EXPECT_EQ(f(err, "ErrorType"), "permission-issue");
+  EXPECT_EQ(f(err, "Connector"), "contoso.com");
+  EXPECT_EQ(err.time, iso("2025-09-29T12:22:08.113Z"));
+}
+
+TEST(EntraSync, TruncatedFileWarnsAndKeepsEarlierObjects) {
+  Plugin p;
+  const Result r = p.parse_sample("run_history_truncated.txt");
+  EXPECT_EQ(r.rc, HT_OK);
+  const auto cycles = of_kind(r, "sync.cycle");
+  ASSERT_EQ(cycles.size(), 4u);
+  EXPECT_EQ(f(*cycles[2], "RunProfile"), "Delta Synchronization");
+  EXPECT_EQ(f(*cycles[3], "Incomplete"), "True");
+  ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u);
+  for (const auto& d : r.diagnostics)
+    if (d.severity == HT_DIAG_WARNING) {
+      EXPECT_EQ(d.line, cycles[3]->origin.line);
+      EXPECT_NE(d.message.find("truncated"), std::string::npos);
+    }
+}
+
+TEST(EntraSync, TruncatedJsonKeepsEarlierElements) {
+  Plugin p;
+  std::string text =
+      entra_sync_test::read_file(entra_sync_test::sample_path("run_history_ps51.json"));
+  text = text.substr(0, text.find("\"Result\":  \"stopped"));
+  const Result r = p.parse(text);
+  EXPECT_EQ(of_kind(r, "sync.cycle").size(), 1u);
+  ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u);
+  EXPECT_EQ(r.diagnostics[0].line, 28u);  // the cut element's '{'
+}
+
+TEST(EntraSync, SniffScores) {
+  Plugin p;
+  auto sample = [](const char* n) {
+    return entra_sync_test::read_file(entra_sync_test::sample_path(n));
+  };
+  EXPECT_EQ(p.sniff(sample("scheduler_us.txt"), "a.txt"), 95);
+  EXPECT_EQ(p.sniff(sample("run_history_export_errors.txt"), "a.txt"), 90);
+  EXPECT_EQ(p.sniff(sample("start_cycle_busy.txt"), "a.txt"), 80);
+  EXPECT_EQ(p.sniff("ElfFile\0\0\0\0\0\0\0\0", "x.evtx"), 0);
+  EXPECT_EQ(p.sniff("+----------------------------------------------------------------------+\n"
+                    "| Device State                                                         |\n"
+                    "+----------------------------------------------------------------------+\n"
+                    "             AzureAdJoined : YES\n",
+                    "dsregcmd.txt"),
+            0);
+  EXPECT_EQ(p.sniff("", "empty.txt"), 0);
+  EXPECT_EQ(p.sniff("RunProfileName Result\n-------------- ------\nExport         success\n", "a"),
+            75);
+}
+
+TEST(EntraSync, NothingRecognizedSaysSo) {
+  Plugin p;
+  const Result r = p.parse("Name : value\n");
+  EXPECT_EQ(r.rc, HT_OK);
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_FALSE(r.diagnostics.empty());
+}
+
+TEST(EntraSync, EmptyJsonObjectsAreHarmless) {
+  // Regression (fuzzer): an object without properties used to be dereferenced.
+  Plugin p;
+  const Result r = p.parse("[\n  {},\n  {\"\": null}\n]\n", "x.json");
+  EXPECT_EQ(r.rc, HT_OK);
+  EXPECT_TRUE(r.events.empty());
+  EXPECT_FALSE(r.diagnostics.empty());
+}
+
+TEST(EntraSync, StopRequestIsHonoured) {
+  Plugin p;
+  const std::string bytes =
+      entra_sync_test::read_file(entra_sync_test::sample_path("run_history_export_errors.txt"));
+  const Result r = p.parse(bytes, "x.txt", 2);
+  EXPECT_EQ(r.rc, HT_STOPPED);
+  EXPECT_EQ(r.events.size(), 2u);
+}
+
+TEST(EntraSync, BadTimezoneOptionWarns) {
+  Plugin p;
+  const Result r = p.parse_sample("scheduler_us.txt", R"({"timezone":"Mars/Olympus"})");
+  EXPECT_EQ(r.count(HT_DIAG_WARNING), 1u);
+  EXPECT_EQ(of_kind(r, "sync.scheduler").size(), 1u);
+}
+
+TEST(EntraSyncHelpers, Dates) {
+  using es::DateOrder;
+  auto ticks = [](std::string_view s, DateOrder o = DateOrder::kMdy) {
+    auto p = es::parse_date(s, o);
+    return p ? p->ticks : INT64_MIN;
+  };
+  EXPECT_EQ(ticks("9/29/2025 12:51:47 PM"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("9/29/2025 12:51:47 AM"), iso("2025-09-29T00:51:47Z"));
+  EXPECT_EQ(ticks("29-9-2025 12:51:47"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("29.09.2025 12:51:47"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("2025/09/29 12:51:47"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("2025-09-29T12:51:47.123"), iso("2025-09-29T12:51:47.123Z"));
+  EXPECT_EQ(ticks("2025-09-29T14:51:47+02:00"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("\\/Date(1759150307000)\\/"), iso("2025-09-29T12:51:47Z"));
+  EXPECT_EQ(ticks("3/7/2016 6:47:23 AM (_this is UTC time_)"), iso("2016-03-07T06:47:23Z"));
+  EXPECT_EQ(ticks("02/03/2025 10:00:00", DateOrder::kDmy), iso("2025-03-02T10:00:00Z"));
+  EXPECT_TRUE(es::parse_date("02/03/2025 10:00:00", DateOrder::kDmy)->ambiguous);
+  EXPECT_FALSE(es::parse_date("02/02/2025", DateOrder::kDmy)->ambiguous);
+  EXPECT_FALSE(es::parse_date("13/13/2025 10:00:00", DateOrder::kMdy).has_value());
+  EXPECT_FALSE(es::parse_date("2/30/2025", DateOrder::kMdy).has_value());
+  EXPECT_FALSE(es::parse_date("13:00 PM 1/1/2025", DateOrder::kMdy).has_value());
+  EXPECT_FALSE(es::parse_date("", DateOrder::kMdy).has_value());
+}
+
+TEST(EntraSyncHelpers, IntervalsOffsetsBools) {
+  EXPECT_EQ(es::parse_interval_seconds("00:30:00"), 1800);
+  EXPECT_EQ(es::parse_interval_seconds("7.00:00:00"), 604800);
+  EXPECT_EQ(es::parse_interval_seconds("1.02:03:04.5000000"), 93784);
+  EXPECT_EQ(es::parse_interval_seconds("PT30M"), 1800);
+  EXPECT_FALSE(es::parse_interval_seconds("30").has_value());
+  EXPECT_FALSE(es::parse_interval_seconds("00:61:00").has_value());
+  EXPECT_EQ(es::parse_utc_offset("UTC"), 0);
+  EXPECT_EQ(es::parse_utc_offset("+03:00"), 3 * hellotrace::time::kTicksPerHour);
+  EXPECT_EQ(es::parse_utc_offset("-0530"), -(5 * 60 + 30) * hellotrace::time::kTicksPerMinute);
+  EXPECT_EQ(es::parse_utc_offset("UTC+3"), 3 * hellotrace::time::kTicksPerHour);
+  EXPECT_FALSE(es::parse_utc_offset("Europe/Paris").has_value());
+  EXPECT_EQ(es::normalize_bool("true").value_or("?"), "True");
+  EXPECT_EQ(es::normalize_bool("False").value_or("?"), "False");
+  EXPECT_FALSE(es::normalize_bool("maybe").has_value());
+}
