@@ -1,11 +1,15 @@
-// The `udr` parser plugin: Windows event logs in any export form (.evtx today;
-// XML, CSV and JSON exports through parsers/eventexport) → normalized events.
+// The `udr` parser plugin: Windows event logs in any export form — .evtx
+// (parsers/evtx), and the XML, CSV and JSON exports of Event Viewer, wevtutil and
+// PowerShell (parsers/eventexport) — become normalized events.
 #include "normalize.hpp"
 
+#include <hellotrace/eventexport/eventexport.hpp>
 #include <hellotrace/evtx/reader.hpp>
 #include <hellotrace/plugin_sdk.hpp>
 
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace {
 
@@ -16,14 +20,52 @@ class UdrPlugin : public sdk::Plugin {
   explicit UdrPlugin(const nlohmann::json&) {}
 
   int sniff(std::span<const uint8_t> prefix, std::string_view) const override {
-    return evtx::looks_like_evtx(prefix) ? 95 : 0;
+    if (evtx::looks_like_evtx(prefix)) return 95;
+    return std::max({eventexport::looks_like_event_xml(prefix), eventexport::looks_like_event_csv(prefix),
+                     eventexport::looks_like_event_json(prefix)});
   }
 
   void parse(const sdk::Source& src, sdk::EventSink& out) const override {
-    if (!evtx::looks_like_evtx(src.data)) {
-      out.error({}, "not a Windows event log export this plugin reads");
+    if (evtx::looks_like_evtx(src.data)) {
+      parse_evtx(src, out);
       return;
     }
+    if (sniff(src.data.first(std::min<size_t>(src.data.size(), HT_SNIFF_PREFIX_SIZE)), {}) == 0) {
+      out.error({}, "not a Windows event log export this plugin reads (.evtx, event XML, CSV or JSON)");
+      return;
+    }
+    eventexport::Options options;
+    if (src.options.contains("timezone") && src.options["timezone"].is_string())
+      options.timezone = src.options["timezone"].get<std::string>();
+    Event event;
+    bool warned_missing = false, warned_names = false;
+    eventexport::read_event_export(
+        src.data,
+        [&](const eventlog::Record& r, const eventexport::RecordNotes& notes) {
+          udr::normalize(r, event);
+          event.time_flags |= notes.time_flags;
+          // Say once per file what this export form cannot carry.
+          if (notes.data_values_missing && !warned_missing) {
+            warned_missing = true;
+            out.info({r.line, HT_NO_NUMBER, HT_NO_NUMBER},
+                     "this export carries no EventData values (CSV, or ConvertTo-Json below -Depth 3): rules on event fields cannot apply; export as .evtx or XML");
+          }
+          if ((notes.data_names_unknown || notes.data_names_partial) && !warned_names) {
+            warned_names = true;
+            out.info({r.line, HT_NO_NUMBER, HT_NO_NUMBER},
+                     "some events have positional values whose names are not known (JSON export): they are kept unnamed");
+          }
+          out.emit(event);
+          return true;
+        },
+        [&](const eventexport::Problem& p) {
+          out.diagnose(p.severity, {p.line, p.offset, HT_NO_NUMBER}, p.message);
+        },
+        options);
+  }
+
+ private:
+  void parse_evtx(const sdk::Source& src, sdk::EventSink& out) const {
     Event event;
     const evtx::Stats stats = evtx::read(
         src.data,
@@ -44,10 +86,10 @@ class UdrPlugin : public sdk::Plugin {
 }  // namespace
 
 HT_DEFINE_PLUGIN(udr, UdrPlugin,
-                 ({"udr", "0.1.0",
+                 ({"udr", "1.0.0",
                    "Windows event logs (User Device Registration, HelloForBusiness, AAD, ADSync and any other channel)",
                    HT_CAP_PARSE,
-                   {"evtx"},
+                   {"evtx", "event-xml", "event-csv", "event-json"},
                    {"prereq.check", "ngc.key_registered", "ngc.key_registration_failed", "device.join_failed",
                     "device.joined", "udr.event", "tpm.info", "ngc.container", "hello.error", "hello.event",
                     "aad.error", "aad.event", "adsync.event", "eventlog.record"}}))

@@ -129,3 +129,38 @@ TEST(UdrPlugin, RefusesWhatIsNotAnEventLog) {
   ASSERT_EQ(run.diagnostics.size(), 1u);
   EXPECT_EQ(run.diagnostics[0].severity, HT_DIAG_ERROR);
 }
+
+namespace {
+const std::string kExports = HT_SOURCE_DIR "/parsers/eventexport/samples/";
+}
+
+TEST(UdrPlugin, EventViewerXmlExportGivesTheSameKindsAsEvtx) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const std::string bytes = harness::PluginUnderTest::read_file(kExports + "udr-eventviewer.xml");
+  EXPECT_GE(plugin.sniff(bytes), 80);
+  const auto run = plugin.parse(bytes, "udr-eventviewer.xml");
+  ASSERT_EQ(run.events.size(), 3u);
+  EXPECT_EQ(run.events[0].kind, "prereq.check");
+  EXPECT_EQ(run.events[0].event_id, 358);
+  EXPECT_EQ(run.events[1].event_id, 360);
+  EXPECT_EQ(run.events[2].kind, "ngc.key_registered");
+  EXPECT_FALSE(run.events[2].subject.user_upn.empty());
+  EXPECT_EQ(run.events[0].origin.line, 3u);  // line of the <Event> element
+  EXPECT_NE(run.events[0].field_or("@Message").find("provisioning will be launched"), std::string::npos);
+}
+
+TEST(UdrPlugin, EveryExportFormIsClaimedAndCsvSaysWhatItLacks) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  for (const char* name : {"udr-eventviewer.xml", "udr-wevtutil.xml", "udr-forwarded-renderedxml.xml",
+                           "udr-ps51-utf16.xml", "udr-eventviewer-en-US.csv", "udr-eventviewer-de-DE.csv",
+                           "udr-export-csv.csv", "udr-ps51.json", "udr-ps7.json", "udr-ps7.ndjson"}) {
+    const auto run = plugin.parse_file(kExports + name, R"({"timezone":"+01:00"})");
+    EXPECT_FALSE(run.events.empty()) << name;
+    EXPECT_EQ(run.warnings(), 0u) << name << ": " << (run.diagnostics.empty() ? "" : run.diagnostics[0].message);
+  }
+  const auto csv = plugin.parse_file(kExports + "udr-eventviewer-en-US.csv");
+  bool said = false;
+  for (const auto& d : csv.diagnostics) said |= d.message.find("no EventData values") != std::string::npos;
+  EXPECT_TRUE(said);
+  for (const Event& e : csv.events) EXPECT_TRUE(e.time_flags & HT_TIME_ZONE_ASSUMED);
+}
