@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"
@@ -116,6 +117,143 @@ json finding_to_json(const Finding& f, int64_t detected) {
           {"remediation", f.remediation},
           {"documentation", text_or_null(f.documentation)},
           {"details", json(f.details)}};
+}
+
+void append_json_string(std::string& out, std::string_view s) {
+  static const char* kHex = "0123456789abcdef";
+  out.push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      // Copy the run of plain ASCII at once.
+      size_t j = i + 1;
+      while (j < s.size()) {
+        const unsigned char d = static_cast<unsigned char>(s[j]);
+        if (d < 0x20 || d >= 0x80 || d == '"' || d == '\\') break;
+        ++j;
+      }
+      out.append(s.data() + i, j - i);
+      i = j;
+      continue;
+    }
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          out += "\\u00";
+          out.push_back(kHex[c >> 4]);
+          out.push_back(kHex[c & 15]);
+      }
+      ++i;
+      continue;
+    }
+    // Multi-byte UTF-8: copy a valid sequence, replace an invalid byte.
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    bool ok = len && i + len <= s.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    if (ok && len == 3) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (ok) {
+      out.append(s.data() + i, len);
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  out.push_back('"');
+}
+
+namespace {
+void append_text_or_null(std::string& out, std::string_view s) {
+  if (s.empty()) out += "null";
+  else append_json_string(out, s);
+}
+void append_number_or_null(std::string& out, uint64_t n) {
+  if (n == HT_NO_NUMBER) out += "null";
+  else out += std::to_string(n);
+}
+}  // namespace
+
+void append_fields_json(std::string& out, const std::vector<Field>& fields) {
+  // Same key rules as fields_to_json(): "#<position>" for unnamed, "name#n" for repeats.
+  out.push_back('{');
+  std::vector<std::string> keys(fields.size());
+  std::unordered_map<std::string_view, int> seen;  // only for long field lists
+  const bool many = fields.size() > 32;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    keys[i] = fields[i].name.empty() ? "#" + std::to_string(i + 1) : fields[i].name;
+    int n = 1;
+    if (many) n = ++seen[keys[i]];
+    else
+      for (size_t j = 0; j < i; ++j) n += keys[j] == keys[i];
+    if (i) out.push_back(',');
+    append_json_string(out, n > 1 ? keys[i] + "#" + std::to_string(n) : keys[i]);
+    out.push_back(':');
+    append_json_string(out, fields[i].value);
+  }
+  out.push_back('}');
+}
+
+void append_event_line(std::string& out, const Event& e) {
+  const Subject& s = e.subject;
+  out += "{\"time\":";
+  if (e.time == HT_NO_TIME) out += "null";
+  else append_json_string(out, time::format_iso(e.time));
+  out += ",\"source\":";
+  append_json_string(out, e.source);
+  out += ",\"kind\":";
+  append_json_string(out, e.kind);
+  out += ",\"channel\":";
+  append_text_or_null(out, e.channel);
+  out += ",\"provider\":";
+  append_text_or_null(out, e.provider);
+  out += ",\"event_id\":";
+  if (e.event_id == HT_NO_EVENT_ID) out += "null";
+  else out += std::to_string(e.event_id);
+  out += ",\"user\":{\"sid\":";
+  append_text_or_null(out, s.user_sid);
+  out += ",\"upn\":";
+  append_text_or_null(out, s.user_upn);
+  out += ",\"dn\":";
+  append_text_or_null(out, s.user_dn);
+  out += ",\"sam\":";
+  append_text_or_null(out, s.user_sam);
+  out += "},\"device\":{\"name\":";
+  append_text_or_null(out, s.device_name);
+  out += ",\"id\":";
+  append_text_or_null(out, s.device_id);
+  out += "},\"tenant\":";
+  append_text_or_null(out, s.tenant_id);
+  out += ",\"ngc_key_id\":";
+  append_text_or_null(out, s.ngc_key_id);
+  out += ",\"fields\":";
+  append_fields_json(out, e.fields);
+  out += ",\"origin\":{\"file\":";
+  append_json_string(out, e.file);
+  out += ",\"line\":";
+  append_number_or_null(out, e.origin.line);
+  out += ",\"offset\":";
+  append_number_or_null(out, e.origin.offset);
+  out += ",\"record\":";
+  append_number_or_null(out, e.origin.record);
+  out += "}";
+  if (e.time_flags & HT_TIME_ZONE_ASSUMED) out += ",\"time_zone_assumed\":true";
+  if (e.time_flags & HT_TIME_APPROXIMATE) out += ",\"time_approximate\":true";
+  out += "}\n";
 }
 
 std::string dump_line(const json& j) {

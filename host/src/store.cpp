@@ -213,7 +213,9 @@ void Store::add_event(int64_t source_id, const Event& e) {
   for (const std::string* v : {&u.user_sid, &u.user_upn, &u.user_dn, &u.user_sam, &u.device_name,
                                &u.device_id, &u.tenant_id, &u.ngc_key_id})
     bind_text(s, i++, *v);
-  bind_text(s, 18, dump_line(fields_to_json(e.fields)));
+  fields_buffer_.clear();
+  append_fields_json(fields_buffer_, e.fields);
+  bind_text(s, 18, fields_buffer_);
   bind_number(s, 19, e.origin.line);
   bind_number(s, 20, e.origin.offset);
   bind_number(s, 21, e.origin.record);

@@ -55,6 +55,7 @@ class Store {
   sqlite3_stmt* insert_diag_ = nullptr;
   sqlite3_stmt* insert_finding_ = nullptr;
   sqlite3_stmt* insert_evidence_ = nullptr;
+  std::string fields_buffer_;  // reused for each event's fields JSON
   size_t batch_size_;
   size_t in_batch_ = 0;
   uint64_t events_ = 0;

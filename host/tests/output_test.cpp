@@ -42,3 +42,38 @@ TEST(OutputJson, FindingCarriesTheSchemaFields) {
   EXPECT_EQ(j["time"], "1970-01-01T00:00:01.0000000Z");
   EXPECT_EQ(j["times"]["detected"], "1970-01-01T00:00:02.0000000Z");
 }
+
+TEST(OutputJson, FastEventLineEqualsTheTreeRendering) {
+  Event e;
+  e.time = 1'234'567'890'123'456'7LL;
+  e.time_flags = HT_TIME_ZONE_ASSUMED;
+  e.source = "dsregcmd";
+  e.kind = "sso.state";
+  e.event_id = 360;
+  e.subject.user_upn = "j\"doe\"@contoso.com";
+  e.subject.device_name = "PC\\01";
+  e.add("Attempt Status", "0xc000006d");
+  e.add("Attempt Status", "0x0");
+  e.add("", "unnamed");
+  e.add("ctl", std::string("a\x01\x1f\tb\r\n\"\\ é €", 17));
+  e.add("#3", "collides with the unnamed one");
+  e.file = "C:\\logs\\dsregcmd.txt";
+  e.origin.line = 12;
+  std::string fast;
+  append_event_line(fast, e);
+  EXPECT_EQ(fast, dump_line(event_to_json(e)) + "\n");
+  Event empty;
+  fast.clear();
+  append_event_line(fast, empty);
+  EXPECT_EQ(fast, dump_line(event_to_json(empty)) + "\n");
+}
+
+TEST(OutputJson, FastEventLineIsValidForInvalidUtf8) {
+  Event e;
+  e.add("bad", std::string("\xC3\x28\xFF\xE2\x82 \xED\xA0\x80 \xF4\x90\x80\x80 ok", 21));
+  std::string fast;
+  append_event_line(fast, e);
+  EXPECT_TRUE(text::is_valid_utf8(fast));
+  const auto j = nlohmann::json::parse(fast);
+  EXPECT_NE(j["fields"]["bad"].get<std::string>().find("ok"), std::string::npos);
+}

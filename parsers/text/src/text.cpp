@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 
 namespace hellotrace::text {
 
@@ -153,8 +154,23 @@ bool istarts_with(std::string_view s, std::string_view p) {
 bool icontains(std::string_view h, std::string_view n) {
   if (n.empty()) return true;
   if (n.size() > h.size()) return false;
-  for (size_t i = 0; i + n.size() <= h.size(); ++i)
-    if (iequals(h.substr(i, n.size()), n)) return true;
+  // Sniffers call this for many needles on every file's first KiBs: find the
+  // candidates for the first character with memchr (vectorized) in both cases.
+  const char lo = lower(n[0]);
+  const char up = lo >= 'a' && lo <= 'z' ? static_cast<char>(lo - 32) : lo;
+  const char* p = h.data();
+  const char* const end = h.data() + (h.size() - n.size() + 1);
+  auto next = [&](char c, const char* from) -> const char* {
+    return from < end ? static_cast<const char*>(std::memchr(from, c, static_cast<size_t>(end - from))) : nullptr;
+  };
+  const char* next_lo = next(lo, p);
+  const char* next_up = up == lo ? nullptr : next(up, p);
+  while (next_lo || next_up) {
+    const char* q = !next_up || (next_lo && next_lo < next_up) ? next_lo : next_up;
+    if (iequals(std::string_view(q, n.size()), n)) return true;
+    if (q == next_lo) next_lo = next(lo, q + 1);
+    else next_up = next(up, q + 1);
+  }
   return false;
 }
 

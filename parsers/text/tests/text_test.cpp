@@ -48,6 +48,16 @@ TEST(Text, TrimsMixedSpacesAndNoBreakSpaces) {
   EXPECT_EQ(text::trim("x"), "x");
 }
 
+TEST(Text, FindsNeedlesIgnoringAsciiCase) {
+  EXPECT_TRUE(text::icontains("x NextSyncCycleStartTimeInUTC : 1", "nextsynccyclestarttimeinutc"));
+  EXPECT_TRUE(text::icontains("aaaB", "AB"));
+  EXPECT_TRUE(text::icontains("AB", "ab"));
+  EXPECT_FALSE(text::icontains("abc", "abcd"));
+  EXPECT_FALSE(text::icontains("a-b-c", "a-c"));
+  EXPECT_TRUE(text::icontains("anything", ""));
+  EXPECT_TRUE(text::icontains("1:2", ":"));
+}
+
 TEST(Text, NormalizesGuids) {
   EXPECT_EQ(text::normalize_guid("{ 3B9F1A2C-1111-2222-3333-444455556666 }"),
             "3b9f1a2c-1111-2222-3333-444455556666");
