@@ -43,7 +43,16 @@ std::string_view kind_of(const eventlog::Record& r) {
       if (r.level >= 1 && r.level <= 2) return "aad.error";
       return "aad.event";
     case Family::kAdSync:
-      return "adsync.event";
+      // Ids documented in plugins/entra-sync/README.md; classic events whose strings
+      // are positional, so the kind says what happened and the fields stay as written.
+      switch (id) {
+        case 904: return "adsync.scheduler";     // scheduler started/stopped, cycle start/end
+        case 906: return "adsync.run_profile";   // a run profile finished (connector, profile)
+        case 6100: return "adsync.run_error";    // a run step ended with errors (counts)
+        case 2001: case 2002: return "adsync.service";
+        case 114: return "adsync.export_cycle";  // Directory Synchronization: export cycle completed
+        default: return "adsync.event";
+      }
     case Family::kOther:
       break;
   }

@@ -92,4 +92,5 @@ HT_DEFINE_PLUGIN(udr, UdrPlugin,
                    {"evtx", "event-xml", "event-csv", "event-json"},
                    {"prereq.check", "ngc.key_registered", "ngc.key_registration_failed", "device.join_failed",
                     "device.joined", "udr.event", "tpm.info", "ngc.container", "hello.error", "hello.event",
-                    "aad.error", "aad.event", "adsync.event", "eventlog.record"}}))
+                    "aad.error", "aad.event", "adsync.scheduler", "adsync.run_profile", "adsync.run_error",
+                    "adsync.service", "adsync.export_cycle", "adsync.event", "eventlog.record"}}))

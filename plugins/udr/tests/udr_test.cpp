@@ -66,6 +66,12 @@ TEST(UdrNormalize, KindsComeFromChannelAndIdNotFromText) {
   app.channel = "Application";
   app.provider = "ADSync";
   EXPECT_EQ(udr::kind_of(app), "adsync.event");
+  app.event_id = 906;
+  EXPECT_EQ(udr::kind_of(app), "adsync.run_profile");
+  app.provider.clear();
+  app.event_source_name = "Directory Synchronization";
+  app.event_id = 114;
+  EXPECT_EQ(udr::kind_of(app), "adsync.export_cycle");
   app.provider = "Microsoft-Windows-Security-Auditing";
   EXPECT_EQ(udr::kind_of(app), "eventlog.record");
 }
