@@ -72,6 +72,7 @@ TEST(UdrNormalize, KindsComeFromChannelAndIdNotFromText) {
   app.event_source_name = "Directory Synchronization";
   app.event_id = 114;
   EXPECT_EQ(udr::kind_of(app), "adsync.export_cycle");
+  app.event_source_name.clear();
   app.provider = "Microsoft-Windows-Security-Auditing";
   EXPECT_EQ(udr::kind_of(app), "eventlog.record");
 }
