@@ -78,7 +78,7 @@ function(hellotrace_add_test name)
     HT_PLUGIN_DIR="${HELLOTRACE_PLUGIN_OUTPUT_DIR}")
   include(GoogleTest)
   gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60
-                       PROPERTIES LABELS "unit;${T_LABELS}")
+                       PROPERTIES LABELS unit)
 endfunction()
 
 # hellotrace_add_fuzzer(name SOURCE file LIBS ... SEEDS dir...)

@@ -5,6 +5,9 @@
 #include "loader.hpp"
 #include "output_json.hpp"
 #include "pipeline.hpp"
+#include "redact.hpp"
+#include "report_html.hpp"
+#include "report_markdown.hpp"
 #include "rules.hpp"
 #include "store.hpp"
 #include "timeline.hpp"
@@ -73,6 +76,10 @@ recognises it, applies the rules and prints the findings.
 
 Output options:
   --json FILE|-      write findings as NDJSON (one finding per line; - for stdout)
+  --html FILE        write the timeline report as one self-contained HTML file
+  --markdown FILE    write the same report as Markdown (for ticket systems)
+  --redact           replace UPNs, SIDs, DNs, account, device and key ids with stable
+                     pseudonyms in every output (with --db, raw events are not stored)
   --db FILE          keep everything in an SQLite database (written atomically)
   --now TIME         reference time (ISO 8601) for time-dependent rules; default:
                      the newest timestamp in the inputs
@@ -117,7 +124,8 @@ struct Options {
   std::vector<std::string> paths;
   std::vector<fs::path> plugin_dirs;
   std::vector<fs::path> rule_dirs;
-  std::string parser, timezone = "UTC", json_out, db, now, user, fail_on, validate;
+  std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
+  bool redact = false;
   unsigned threads = 0;
   bool quiet = false, json_list = false, help = false, version = false;
 };
@@ -149,6 +157,9 @@ Options parse_args(int argc, char** argv) {
       if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0)) o.json_out = args[++i];
       else o.json_list = true;
     } else if (a == "--db") o.db = value(a);
+    else if (a == "--html") o.html = value(a);
+    else if (a == "--markdown") o.markdown = value(a);
+    else if (a == "--redact") o.redact = true;
     else if (a == "--now") o.now = value(a);
     else if (a == "--user") o.user = value(a);
     else if (a == "--fail-on") o.fail_on = value(a);
@@ -198,6 +209,13 @@ bool subject_is(const Subject& s, const std::string& who) {
   return false;
 }
 
+bool identity_is(const Identity& id, const std::string& who) {
+  for (const auto* list : {&id.upns, &id.sids, &id.sams, &id.dns})
+    for (const auto& v : *list)
+      if (text::iequals(v, who)) return true;
+  return false;
+}
+
 // Progress on stderr, only when it is a terminal.
 class Progress {
  public:
@@ -232,7 +250,7 @@ std::ostream* open_output(const std::string& where, std::unique_ptr<std::ofstrea
 // Parses every input; hands each event to `on_event`. Returns false when an input
 // could not be read at all.
 bool read_inputs(const Options& o, const Registry& registry, Store* store,
-                 const std::function<void(const Event&)>& on_event) {
+                 const std::function<void(const Event&)>& on_event, size_t* parsed_files = nullptr) {
   if (o.paths.empty()) throw UsageError("no input: name files or folders to read");
   Discovery found = discover(o.paths);
   bool ok = found.errors.empty();
@@ -275,6 +293,7 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
     if (store) store->set_source_events(source_id, r.events.size());
     progress.update(r.input.size, events);
   });
+  if (parsed_files) *parsed_files = parsed;
   if (parsed == 0 && !found.files.empty()) {
     std::cerr << "hellotrace: none of the " << found.files.size() << " input file(s) could be read\n";
     ok = false;
@@ -288,12 +307,15 @@ int cmd_events(const Options& o) {
   load_plugins(registry, o);
   std::unique_ptr<Store> store;
   if (!o.db.empty()) store = std::make_unique<Store>(o.db);
-  std::string line;
+  std::string buffer;
   const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) {
-    line = dump_line(event_to_json(e));
-    line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stdout);
+    append_event_line(buffer, e);
+    if (buffer.size() >= (1 << 16)) {
+      std::fwrite(buffer.data(), 1, buffer.size(), stdout);
+      buffer.clear();
+    }
   });
+  std::fwrite(buffer.data(), 1, buffer.size(), stdout);
   std::fflush(stdout);
   if (store) store->commit();
   return ok ? kExitOk : kExitUsage;
@@ -319,9 +341,35 @@ int cmd_analyze(const Options& o) {
   AnalysisOptions ao;
   ao.now = now;
   Analysis analysis(rules, ao);
-  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) { analysis.observe(e); });
+  size_t inputs = 0;
+  // Raw events cannot be redacted before the identities are known: with --redact
+  // the database keeps sources, findings and evidence, not events.
+  const bool ok = read_inputs(o, registry, o.redact ? nullptr : store.get(), [&](const Event& e) { analysis.observe(e); },
+                              &inputs);
   Report report = analysis.finish();
+  if (o.redact) redact(report);
   const int64_t reference = report.now;
+  if (!o.html.empty() || !o.markdown.empty()) {
+    ReportMeta meta;
+    meta.generated = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count() * 10;
+    meta.now = reference;
+    meta.input_files = inputs;
+    meta.redacted = o.redact;
+    Report& shown = report;
+    if (!o.user.empty())
+      std::erase_if(shown.users, [&](const UserTimeline& t) { return !identity_is(shown.identities[t.identity], o.user); });
+    auto write = [&](const std::string& path, auto&& writer) {
+      std::unique_ptr<std::ofstream> file;
+      std::ostream* out = open_output(path, file);
+      writer(shown, *out, meta);
+      out->flush();
+      if (!*out) throw UsageError("cannot write " + path);
+    };
+    if (!o.html.empty()) write(o.html, [](const Report& r, std::ostream& out, const ReportMeta& m) { write_html(r, out, m); });
+    if (!o.markdown.empty())
+      write(o.markdown, [](const Report& r, std::ostream& out, const ReportMeta& m) { write_markdown(r, out, m); });
+  }
   std::vector<Finding> findings = std::move(report.findings);
   if (!o.user.empty())
     std::erase_if(findings, [&](const Finding& f) { return !subject_is(f.subject, o.user); });
@@ -359,6 +407,8 @@ int cmd_analyze(const Options& o) {
     }
     if (!o.db.empty()) std::cout << "database: " << o.db << "\n";
     if (!o.json_out.empty()) std::cout << "findings (NDJSON): " << o.json_out << "\n";
+    if (!o.html.empty() && o.html != "-") std::cout << "report (HTML): " << o.html << "\n";
+    if (!o.markdown.empty() && o.markdown != "-") std::cout << "report (Markdown): " << o.markdown << "\n";
   }
   if (!ok) return kExitUsage;
   if (!o.fail_on.empty() && worst >= severity_rank(o.fail_on)) return kExitFindings;
@@ -373,14 +423,6 @@ std::string where(const std::string& file, const Position& p) {
 }
 
 std::string time_text(int64_t t) { return t == HT_NO_TIME ? std::string(27, ' ').replace(0, 7, "(no time)") : time::format_iso(t); }
-
-bool identity_is(const Identity& id, const std::string& who) {
-  const std::string w = text::to_lower(who);
-  for (const auto* list : {&id.upns, &id.sids, &id.sams, &id.dns})
-    for (const auto& v : *list)
-      if (text::iequals(v, w)) return true;
-  return false;
-}
 
 int cmd_timeline(const Options& o) {
   if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
