@@ -79,7 +79,7 @@ void KeySyncInput::observe(const Event& e, int user_node, int device_node) {
     ad_objects.push_back({user_node, evidence_of(e, {"DistinguishedName", "KeyCredentialCount"})});
   } else if (k == "sync.export_error") {
     export_errors.push_back({user_node, std::string(e.field_or("ErrorType")), std::string(e.field_or("Attribute")),
-                             evidence_of(e, {"ErrorType", "Attribute", "DistinguishedName"})});
+                             evidence_of(e, {"ErrorType", "Attribute", "DN", "Detail"})});
   } else if (k == "sync.scheduler") {
     SchedulerState s;
     s.enabled = boolean(e, "SyncCycleEnabled");
@@ -104,10 +104,11 @@ void KeySyncInput::observe(const Event& e, int user_node, int device_node) {
     SyncCycle c;
     c.start = e.time;
     c.end = time_field(e, {"EndUtc", "EndDate", "EndTime"});
-    c.connector = e.field_or("ConnectorName");
-    c.profile = e.field_or("RunProfileName");
-    c.result = e.field_or("Result");
-    c.evidence = evidence_of(e, {"ConnectorName", "RunProfileName", "Result"});
+    // The entra-sync plugin adds normalized names beside the ones PowerShell printed.
+    c.connector = e.field_or("Connector", e.field_or("ConnectorName"));
+    c.profile = e.field_or("RunProfile", e.field_or("RunProfileName"));
+    c.result = e.field_or("RunResult", e.field_or("Result"));
+    c.evidence = evidence_of(e, {"Connector", "RunProfile", "RunResult", "StartUtc", "EndUtc"});
     cycles.push_back(std::move(c));
   }
 }
@@ -247,7 +248,11 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       int key_device = -1;
       if (!k->device_id.empty())
         if (auto d = graph.find(FactType::kDeviceId, k->device_id)) key_device = *d;
-      const bool by_device = key_device >= 0 && key_device == reg_device;
+      // A key of the same device created long before T is the one the new key replaces
+      // (re-provisioning), not the new key.
+      const bool older =
+          k->created != HT_NO_TIME && k->created < reg->time - 24 * time::kTicksPerHour;
+      const bool by_device = key_device >= 0 && key_device == reg_device && !older;
       if (by_time || by_device) in_ad = k;
     }
     auto found_user = users.find(u);
@@ -271,9 +276,16 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     std::string basis;
     const int64_t step = interval * time::kTicksPerSecond;
     if (sched && sched->next_start != HT_NO_TIME) {
+      // The cycles run on one grid (next start ± n × interval): the first start at or
+      // after T, also when the export was taken long after T (next start far ahead).
       eta = sched->next_start;
-      if (eta < reg->time) eta += ((reg->time - eta + step - 1) / step) * step;
-      basis = interval_known ? "scheduler's next start and effective interval" : "scheduler's next start, 30-minute default interval";
+      if (eta < reg->time) {
+        eta += ((reg->time - eta + step - 1) / step) * step;
+      } else {
+        eta -= ((eta - reg->time - 1) / step) * step;  // back: a start exactly at T is not counted
+      }
+      basis = interval_known ? "scheduler's next start and effective interval"
+                             : "scheduler's next start, 30-minute default interval";
     } else {
       eta = reg->time + step;
       basis = sched ? "registration time + effective interval (no next start in the scheduler export)"
@@ -306,14 +318,19 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     if (now != HT_NO_TIME && now < eta && blocked_by.empty()) {
       const int64_t minutes = (eta - now + time::kTicksPerMinute - 1) / time::kTicksPerMinute;
       Finding f = make("sync.pending", "info", "Key registered, waiting for Entra Connect to write it to AD",
-                       fmt::format("the key {} registered at {} reaches AD at the earliest at {} (in {} min); on-premises PIN sign-in fails until then",
+                       fmt::format("the Windows Hello key of {} (registered {}) reaches AD at the earliest at {} (in {} min); on-premises PIN sign-in fails until then",
                                    who.display(), time::format_iso(reg->time), time::format_iso(eta), minutes),
                        subject);
       f.evidence.push_back(reg->evidence);
       if (sched) f.evidence.push_back(sched->evidence);
       details["minutes_left"] = minutes;
       f.details = details;
-      f.remediation = "Nothing is broken: wait for the next delta sync, or run 'Start-ADSyncSyncCycle -PolicyType Delta' on the Entra Connect server; the user can sign in with the PIN on-premises after the key is in msDS-KeyCredentialLink (check with Get-ADUser -Properties msDS-KeyCredentialLink).";
+      f.remediation =
+          explained.empty()
+              ? "Nothing is broken: wait for the next delta sync, or run 'Start-ADSyncSyncCycle -PolicyType Delta' on the Entra Connect server; the user can sign in with the PIN on-premises after the key is in msDS-KeyCredentialLink (check with Get-ADUser -Properties msDS-KeyCredentialLink)."
+              : "The next cycle is still ahead, but an earlier export of this user failed (" +
+                    fmt::format("{}", fmt::join(explained, ", ")) +
+                    "): fix that first or the key will not reach AD; then run 'Start-ADSyncSyncCycle -PolicyType Delta' and check msDS-KeyCredentialLink with Get-ADUser.";
       f.documentation = kKeyTrustDoc;
       out.findings.push_back(std::move(f));
       set_phase(Phase::kSyncCycle, PhaseState::kPending, eta, "next cycle expected at " + time::format_iso(eta), nullptr);
@@ -328,7 +345,7 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
         details["blocked"] = true;
       }
       Finding f = make("sync.overdue", "high", "Key not in AD after the expected sync",
-                       fmt::format("the key {} registered at {} should have reached AD by {} but no AD export or successful export shows it{}",
+                       fmt::format("the Windows Hello key of {} (registered {}) should have reached AD by {} but no AD export or successful export shows it{}",
                                    who.display(), time::format_iso(reg->time), time::format_iso(eta),
                                    explained.empty() ? "" : " (see " + fmt::format("{}", fmt::join(explained, ", ")) + ")"),
                        subject);
@@ -345,7 +362,7 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
                 after ? "export ran after the registration" : "no sync cycle wrote the key", after ? &after->evidence : nullptr);
       if (auto covered = ad_objects_of.find(u); covered != ad_objects_of.end()) {
         Finding k = make("key.not_in_ad", "high", "Registered key missing from msDS-KeyCredentialLink",
-                         fmt::format("the AD export lacks the key {} registered at {}, although it should have been written by {}",
+                         fmt::format("the AD export lacks the Windows Hello key of {} (registered {}), although it should have been written by {}",
                                      who.display(), time::format_iso(reg->time), time::format_iso(eta)),
                          subject);
         k.evidence.push_back(reg->evidence);

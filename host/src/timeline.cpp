@@ -130,8 +130,10 @@ static const std::map<std::string, std::vector<std::string>, std::less<>>& summa
       {"ngc.key_registration_failed", {"ErrorCode", "ServerErrorMessage", "RecommendedClientResponse"}},
       {"device.join_failed", {"ExitCode", "ServerErrorMessage", "ErrorCode", "HttpStatus"}},
       {"sync.scheduler", {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled", "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"}},
-      {"sync.cycle", {"ConnectorName", "RunProfileName", "Result"}},
-      {"sync.export_error", {"ErrorType", "Attribute", "DistinguishedName"}},
+      {"sync.cycle", {"Connector", "RunProfile", "RunResult", "StartUtc"}},
+      {"sync.cycle_requested", {"Result", "Message"}},
+      {"sync.run_step", {"StepResult", "ExportUpdates", "ExportFailures"}},
+      {"sync.export_error", {"DN", "ErrorType", "Attribute", "Detail"}},
       {"ad.key_credential", {"KeyId", "Usage", "Source", "DeviceId", "Created"}},
       {"tpm.info", {"TpmVersion", "IsTpmLockedOut", "TpmSupport"}},
   };

@@ -93,6 +93,40 @@ TEST(KeySync, PendingInsideTheWindowWithTheSchedulersEta) {
   EXPECT_EQ(phase(r, Phase::kKeyInAd).state, PhaseState::kPending);
 }
 
+TEST(KeySync, EtaIsTheFirstCycleAfterTheRegistrationWhenTheExportIsLater) {
+  RuleSet rules = shipped_rules();
+  AnalysisOptions o;
+  o.now = at("2025-03-04T12:05:00Z");
+  Analysis a(rules, o);
+  a.observe(registered("2025-03-04T07:10:45Z"));
+  // Exported at collection time: cycles ran every 30 min on the grid through 12:21:47.
+  a.observe(scheduler("2025-03-04T12:21:47Z", "00:30:00"));
+  const Report r = a.finish();
+  const Finding* f = find(r, "sync.overdue");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->details["eta"], "2025-03-04T07:21:47.0000000Z");
+  EXPECT_EQ(find(r, "sync.pending"), nullptr);
+}
+
+TEST(KeySync, AnOldKeyOfTheSameDeviceIsNotTheNewKey) {
+  RuleSet rules = shipped_rules();
+  AnalysisOptions o;
+  o.now = at("2025-03-04T10:05:00Z");
+  Analysis a(rules, o);
+  Event dev;  // dsregcmd ties the device name to its id
+  dev.kind = "device.details";
+  dev.source = "dsregcmd";
+  dev.subject.device_name = "PC-0142";
+  dev.subject.device_id = "5b7c1e2a-9d3f-4e8b-a1c2-d3e4f5a6b7c8";
+  a.observe(dev);
+  Event old = ad_key("2024-06-01T09:00:00Z");  // provisioned on this PC last year
+  old.subject.device_id = "5b7c1e2a-9d3f-4e8b-a1c2-d3e4f5a6b7c8";
+  a.observe(old);
+  a.observe(registered("2025-03-04T10:00:00Z"));  // re-provisioned today
+  const Report r = a.finish();
+  EXPECT_NE(find(r, "sync.pending"), nullptr);
+}
+
 TEST(KeySync, OverdueWhenTheSchedulerIsSuspendedAndExplainsWhy) {
   RuleSet rules = shipped_rules();
   AnalysisOptions o;

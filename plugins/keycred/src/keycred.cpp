@@ -178,6 +178,29 @@ void add_if_absent(Event& e, std::string name, std::string value) {
   e.add(std::move(name), std::move(value));
 }
 
+// ---- one exported account ----------------------------------------------------------
+
+// An `ad.user` event says that the export covered this account's msDS-KeyCredentialLink,
+// with how many values it held — zero included: "no key in AD" is a fact the key-sync
+// reasoning needs (key.not_in_ad), and it cannot be told from the absence of events.
+void emit_account(Ctx& c, const Account& acct, uint64_t line, size_t keys) {
+  if (acct.dn.empty() && acct.upn.empty() && acct.sid.empty() && acct.sam.empty()) return;
+  Event e;
+  e.kind = "ad.user";
+  e.origin.line = line;
+  e.subject.user_dn = acct.dn;
+  e.subject.user_upn = acct.upn;
+  e.subject.user_sam = acct.sam;
+  e.subject.user_sid = acct.sid;
+  add_if_absent(e, "DistinguishedName", acct.dn);
+  add_if_absent(e, "UserPrincipalName", acct.upn);
+  add_if_absent(e, "SamAccountName", acct.sam);
+  add_if_absent(e, "SID", acct.sid);
+  e.add("KeyCredentialCount", std::to_string(keys));
+  e.add("Format", c.format);
+  c.out.emit(e);
+}
+
 // ---- one DN-Binary value ----------------------------------------------------------
 
 void emit_dn_binary(Ctx& c, std::string_view value, uint64_t line, const Account& acct) {
@@ -406,8 +429,13 @@ void parse_ldif(Ctx& c, std::string_view doc) {
   };
   Account acct;
   std::vector<Value> values;
+  // ldifde leaves out empty attributes: an entry without msDS-KeyCredentialLink in a
+  // file that exports it for others has no key.
+  const bool exports_attr = text::icontains(doc, kAttr);
+  uint64_t entry_line = 0;
   auto flush = [&] {
     for (const auto& v : values) emit_dn_binary(c, v.text, v.line, acct);
+    if (exports_attr && !acct.dn.empty()) emit_account(c, acct, entry_line, values.size());
     values.clear();
     acct = {};
   };
@@ -442,6 +470,7 @@ void parse_ldif(Ctx& c, std::string_view doc) {
     if (text::iequals(name, "dn")) {
       flush();
       acct.dn = value;
+      entry_line = at;
     } else if (text::iequals(name, kAttr)) {
       values.push_back({value, at});
     } else if (text::iequals(name, "userPrincipalName")) {
@@ -542,12 +571,14 @@ void flush_record(Ctx& c, std::vector<FlField>& rec) {
   Account acct;
   account_from(rec, acct);
   bool had_attr = false;
+  const size_t before = c.emitted;
   for (const auto& f : rec)
     if (text::iequals(f.name, kAttr)) {
       had_attr = true;
       c.format = "powershell-list";
       handle_values(c, f, acct);
     }
+  if (had_attr) emit_account(c, acct, rec.front().line, c.emitted - before);
   if (!had_attr) {
     std::vector<std::string_view> names;
     for (const auto& f : rec) names.push_back(f.name);
@@ -775,7 +806,10 @@ void parse_csv_doc(Ctx& c, std::string_view doc) {
       continue;
     }
     const std::string v = cell(attr);
-    if (v.empty()) continue;
+    if (v.empty()) {
+      if (attr >= 0) emit_account(c, acct, rows[r].line, 0);
+      continue;
+    }
     if (text::icontains(v, "ADPropertyValueCollection")) {
       c.warn(rows[r].line,
              fmt::format("{} cell holds '{}' (the collection's type name), not its values: "
@@ -788,7 +822,9 @@ void parse_csv_doc(Ctx& c, std::string_view doc) {
     const auto pieces = split_values(inner);
     if (pieces.empty())
       c.warn(rows[r].line, fmt::format("{} cell holds no DN-Binary value", kAttr));
+    const size_t before = c.emitted;
     for (const auto& p : pieces) emit_dn_binary(c, p.text, rows[r].line, acct);
+    emit_account(c, acct, rows[r].line, c.emitted - before);
     if (truncated)
       c.warn(rows[r].line, fmt::format("{} cell truncated by PowerShell ('...')", kAttr));
   }
@@ -892,7 +928,9 @@ void parse_json_doc(Ctx& c, std::string_view doc) {
       for (const auto& v : *list)
         if (v.is_string()) values.push_back(v.get<std::string>());
     }
+    const size_t before = c.emitted;
     for (const auto& v : values) emit_dn_binary(c, v, locate(v), acct);
+    emit_account(c, acct, locate(acct.dn.empty() ? std::string("{") : acct.dn), c.emitted - before);
   }
 }
 
@@ -995,4 +1033,4 @@ HT_DEFINE_PLUGIN(keycred, KeyCred,
                    "listings) with KEYCREDENTIALLINK_BLOB decoding, integrity and ROCA checks",
                    HT_CAP_PARSE,
                    {"ldif", "powershell-list", "csv", "json", "dnbinary", "dsinternals"},
-                   {"ad.key_credential"}}))
+                   {"ad.key_credential", "ad.user"}}))

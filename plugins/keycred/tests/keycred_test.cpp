@@ -31,7 +31,8 @@ struct Diag {
 };
 
 struct Parsed {
-  std::vector<Event> events;
+  std::vector<Event> events;  // ad.key_credential
+  std::vector<Event> users;   // ad.user: accounts the export covered
   std::vector<Diag> diags;
   int rc = -1;
   size_t warnings() const {
@@ -54,7 +55,9 @@ struct Parsed {
 };
 
 int on_emit(void* ctx, const ht_event* e) {
-  static_cast<Parsed*>(ctx)->events.push_back(hellotrace::event_from_abi(*e));
+  Event ev = hellotrace::event_from_abi(*e);
+  auto* p = static_cast<Parsed*>(ctx);
+  (ev.kind == "ad.user" ? p->users : p->events).push_back(std::move(ev));
   return 0;
 }
 void on_diag(void* ctx, const ht_diagnostic* d) {
@@ -116,7 +119,8 @@ TEST(KeycredPlugin, TableDescribesTheParser) {
   EXPECT_STREQ(p->name, "keycred");
   EXPECT_EQ(p->capabilities, static_cast<uint32_t>(HT_CAP_PARSE));
   EXPECT_STREQ(p->event_kinds[0], "ad.key_credential");
-  EXPECT_EQ(p->event_kinds[1], nullptr);
+  EXPECT_STREQ(p->event_kinds[1], "ad.user");
+  EXPECT_EQ(p->event_kinds[2], nullptr);
 }
 
 TEST(KeycredPlugin, LdifdeWrapped) {
@@ -397,4 +401,30 @@ TEST(KeycredPlugin, Sniff) {
   EXPECT_GE(sniff(read_file(dir / "dsinternals-table.txt")), 60);
   EXPECT_EQ(sniff("Log Name: Application\r\nSource: Foo\r\n"), 0);
   EXPECT_EQ(sniff("+----------------+\n| Device State |\n"), 0);
+}
+
+TEST(KeycredPlugin, EveryExportedAccountIsReportedWithItsKeyCount) {
+  // ldifde: one entry per account; the count says how many values were read.
+  const Parsed l = parse_sample("ldifde-wrapped.ldf");
+  ASSERT_FALSE(l.users.empty());
+  size_t keys = 0;
+  for (const Event& u : l.users) {
+    EXPECT_FALSE(u.subject.user_dn.empty());
+    keys += std::stoul(std::string(u.field_or("KeyCredentialCount")));
+  }
+  EXPECT_EQ(keys, l.events.size());
+  // Get-ADUser with an empty msDS-KeyCredentialLink: no key event, one account event
+  // that says zero — what key.not_in_ad needs to know the export covered the user.
+  const std::string fl =
+      "DistinguishedName      : CN=Noah Lee,OU=Staff,DC=contoso,DC=com\r\n"
+      "msDS-KeyCredentialLink : {}\r\n"
+      "SamAccountName         : nlee\r\n"
+      "UserPrincipalName      : nlee@contoso.com\r\n";
+  const Parsed e = parse_bytes(fl);
+  EXPECT_TRUE(e.events.empty());
+  ASSERT_EQ(e.users.size(), 1u);
+  EXPECT_EQ(e.users[0].field_or("KeyCredentialCount"), "0");
+  EXPECT_EQ(e.users[0].subject.user_upn, "nlee@contoso.com");
+  EXPECT_EQ(e.users[0].subject.user_dn, "CN=Noah Lee,OU=Staff,DC=contoso,DC=com");
+  EXPECT_EQ(e.users[0].origin.line, 1u);
 }
