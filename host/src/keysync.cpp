@@ -73,7 +73,8 @@ void KeySyncInput::observe(const Event& e, int user_node, int device_node) {
                              user_node, device_node, evidence_of(e, {"KeyId", "UPN", "Attestation"}), e.subject});
   } else if (k == "ad.key_credential") {
     ad_keys.push_back({e.time, std::string(e.field_or("KeyId")), e.subject.device_id,
-                       std::string(e.field_or("Usage")), user_node, evidence_of(e, {"KeyId", "Usage", "DeviceId", "Created"})});
+                       std::string(e.field_or("Usage")), user_node, evidence_of(e, {"KeyId", "Usage", "DeviceId", "Created"}),
+                       e.subject.user_dn, e.subject.user_upn});
     ad_objects.push_back({user_node, ad_keys.back().evidence});
   } else if (k == "ad.user") {
     ad_objects.push_back({user_node, evidence_of(e, {"DistinguishedName", "KeyCredentialCount"})});
@@ -225,8 +226,9 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
                      fmt::format("{} has {} NGC keys in msDS-KeyCredentialLink: old devices' keys are candidates for clean-up",
                                  graph.identities()[u].display(), ngc),
                      Subject{});
-    f.subject.user_dn = graph.identities()[u].dns.empty() ? "" : graph.identities()[u].dns.front();
-    f.subject.user_upn = graph.identities()[u].upns.empty() ? "" : graph.identities()[u].upns.front();
+    // The owner as the export wrote it (identity facts are case-folded).
+    f.subject.user_dn = keys.front()->owner_dn;
+    f.subject.user_upn = keys.front()->owner_upn;
     for (const auto* k : keys) f.evidence.push_back(k->evidence);
     f.details = {{"ngc_keys", ngc}};
     f.remediation = "List the user's keys (Get-ADUser -Properties msDS-KeyCredentialLink, or DSInternals Get-ADKeyCredential) and remove those of devices that no longer exist; in Entra ID remove stale devices/authentication methods so sync does not write them back.";

@@ -33,6 +33,7 @@ struct KeySyncInput {
     std::string key_id, device_id, usage;
     int user_node;
     Evidence evidence;
+    std::string owner_dn, owner_upn;  // as the export wrote them (for display)
   };
   struct AdObject {  // an AD export covered this user (with or without keys)
     int user_node;

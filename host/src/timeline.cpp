@@ -108,6 +108,13 @@ std::vector<PhaseSignal> phase_signals(const Event& e) {
   } else if (k == "ngc.key_registered") {
     out.push_back({Phase::kProvisioning, PhaseState::kDone, "NGC key created"});
     out.push_back({Phase::kKeyRegistered, PhaseState::kDone, "event 300: key " + std::string(e.field_or("KeyId")) + " registered, attestation " + std::string(e.field_or("Attestation", "unknown"))});
+  } else if (k == "hello.error" && (e.event_id == 7055 || e.event_id == 7066 || e.event_id == 7225 ||
+                                     e.event_id == 7510 || e.event_id == 7555)) {
+    // The failure twins of "container provisioning / certificate enrollment / key
+    // creation / key registration / container creation started" (rules/provisioning.json).
+    out.push_back({Phase::kProvisioning, PhaseState::kFailed,
+                   "HelloForBusiness event " + std::to_string(e.event_id) + " failed: " +
+                       std::string(e.field_or("Error", e.field_or("ErrorCode", e.field_or("Result"))))});
   } else if (k == "ngc.key_registration_failed") {
     out.push_back({Phase::kKeyRegistered, PhaseState::kFailed, "event 301: registration failed: " + std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " + std::string(e.field_or("ServerErrorMessage"))});
   }

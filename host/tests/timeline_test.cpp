@@ -208,3 +208,17 @@ TEST(KeySync, DurationsAsPowerShellPrintsThem) {
   EXPECT_EQ(parse_duration_seconds("03:00:00.5"), 10800);
   EXPECT_EQ(parse_duration_seconds("half an hour"), -1);
 }
+
+TEST(Timeline, HelloProvisioningErrorsFailTheProvisioningPhaseOnly) {
+  Event e;
+  e.kind = "hello.error";
+  e.event_id = 7055;
+  e.add("Error", "0x80280921");
+  const auto s = phase_signals(e);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].phase, Phase::kProvisioning);
+  EXPECT_EQ(s[0].state, PhaseState::kFailed);
+  EXPECT_NE(s[0].note.find("0x80280921"), std::string::npos);
+  e.event_id = 7054;  // prerequisite-check failure: not a provisioning step
+  EXPECT_TRUE(phase_signals(e).empty());
+}

@@ -182,4 +182,16 @@ get_aduser_fl('reprovisioned-same-device/get-aduser-quinn.txt', [
     (QUINN, 'Quinn Lee', 'qlee', 'quinn.lee@contoso.com', DOM + '1117',
      [dnb(ngc('quinn-pc1420-march', '4f5e6d7c-8b9a-4c0d-9e1f-2a3b4c5d1420', D(2024, 3, 4, 9, 15, 40)), QUINN)],
      '4d5e6f7a-8b9c-4d0e-9f1a-2b3c4d5e6f17')])
+# keys-tampered-and-stale: an ldifde export of OU=Staff. Rosa's object holds the keys of
+# her old laptop LT-0311 (2022) and of her current PC-0918; Sam's only key was altered
+# after it was written (one bit of the modulus flipped, KeyID/KeyHash left as they were).
+ROSA = 'CN=Rosa Diaz,OU=Staff,DC=contoso,DC=com'
+SAM = 'CN=Sam Park,OU=Staff,DC=contoso,DC=com'
+sam_key = bytearray(ngc('sam-pc0927', '0e1f2a3b-4c5d-4e6f-8a7b-9c0d1e2f0927', D(2024, 10, 1, 9, 4, 17)))
+sam_key[4 + 35 + 35 + 3 + 60] ^= 0x20  # one bit of the modulus, inside KeyMaterial
+write('keys-tampered-and-stale/ldifde-staff.ldf', ldif([
+    (ROSA, 'rdiaz', 'rosa.diaz@contoso.com', DOM + '1118',
+     [dnb(ngc('rosa-lt0311', '2d3e4f5a-6b7c-4d8e-9f0a-1b2c3d4e0311', D(2022, 3, 8, 13, 27, 45)), ROSA),
+      dnb(ngc('rosa-pc0918', '7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f0918', D(2024, 9, 2, 8, 12, 6)), ROSA)]),
+    (SAM, 'spark', 'sam.park@contoso.com', DOM + '1119', [dnb(bytes(sam_key), SAM)])], False))
 print('ok')
