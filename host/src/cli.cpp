@@ -344,8 +344,10 @@ int cmd_analyze(const Options& o) {
   size_t inputs = 0;
   // Raw events cannot be redacted before the identities are known: with --redact
   // the database keeps sources, findings and evidence, not events.
-  const bool ok = read_inputs(o, registry, o.redact ? nullptr : store.get(), [&](const Event& e) { analysis.observe(e); },
-                              &inputs);
+  // With --redact the database gets the (redacted) findings and evidence only: raw
+  // events, sources and diagnostics would carry names and paths unredacted.
+  Store* event_store = o.redact ? nullptr : store.get();
+  const bool ok = read_inputs(o, registry, event_store, [&](const Event& e) { analysis.observe(e); }, &inputs);
   Report report = analysis.finish();
   if (o.redact) redact(report);
   const int64_t reference = report.now;
