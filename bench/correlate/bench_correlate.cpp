@@ -4,11 +4,6 @@
 // peak RSS for growing sizes so that linear growth can be read off:
 //   bench_correlate [max_users=50000]
 // Sizes: max/8, max/4, max/2, max users (20 events each; 50,000 users = 1,000,000 events).
-#include "rules.hpp"
-#include "timeline.hpp"
-
-#include <hellotrace/time.hpp>
-
 #include <fmt/format.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -16,6 +11,10 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <hellotrace/time.hpp>
+
+#include "rules.hpp"
+#include "timeline.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
@@ -47,8 +46,8 @@ void feed_user(Analysis& a, int u, int64_t t0) {
     e.add("UserIsRemote", "Yes");
     a.observe(e);
   }
-  for (const char* kind : {"device.state", "device.details", "tenant.details", "user.state", "sso.state",
-                           "device.diagnostics", "proxy.config", "prereq.check"}) {
+  for (const char* kind : {"device.state", "device.details", "tenant.details", "user.state",
+                           "sso.state", "device.diagnostics", "proxy.config", "prereq.check"}) {
     Event e = base(kind, t0 + 9 * time::kTicksPerHour);
     e.source = "dsregcmd";
     e.subject.user_upn = upn;
@@ -68,7 +67,9 @@ void feed_user(Analysis& a, int u, int64_t t0) {
   reg.add("KeyId", fmt::format("{:08x}-0000-4000-8000-000000000001", u));
   reg.add("Attestation", "ATT_HARD");
   a.observe(reg);
-  Event key = base("ad.key_credential", (u % 3 ? t0 + 8 * time::kTicksPerHour + time::kTicksPerMinute : t0 - 400 * time::kTicksPerHour));
+  Event key =
+      base("ad.key_credential", (u % 3 ? t0 + 8 * time::kTicksPerHour + time::kTicksPerMinute
+                                       : t0 - 400 * time::kTicksPerHour));
   key.source = "keycred";
   key.subject.user_dn = fmt::format("CN=User {},OU=Staff,DC=contoso,DC=com", u);
   key.subject.user_upn = upn;
@@ -113,11 +114,13 @@ void measure(const RuleSet& rules, int users) {
     const auto done = std::chrono::steady_clock::now();
     const double s = std::chrono::duration<double>(done - start).count();
     const double events = users * 20.0;
-    fmt::print("{:>8} users {:>9.0f} events  {:6.2f} s (observe {:5.2f} s, finish {:5.2f} s)  {:9.0f} events/s  "
-               "peak RSS {:6.1f} MB  {:5.0f} B/event  findings {}  timelines {}\n",
-               users, events, s, std::chrono::duration<double>(observed - start).count(),
-               std::chrono::duration<double>(done - observed).count(), events / s, peak_rss_kb() / 1024.0,
-               peak_rss_kb() * 1024.0 / events, r.findings.size(), r.users.size());
+    fmt::print(
+        "{:>8} users {:>9.0f} events  {:6.2f} s (observe {:5.2f} s, finish {:5.2f} s)  {:9.0f} "
+        "events/s  "
+        "peak RSS {:6.1f} MB  {:5.0f} B/event  findings {}  timelines {}\n",
+        users, events, s, std::chrono::duration<double>(observed - start).count(),
+        std::chrono::duration<double>(done - observed).count(), events / s, peak_rss_kb() / 1024.0,
+        peak_rss_kb() * 1024.0 / events, r.findings.size(), r.users.size());
     std::fflush(stdout);
     _exit(0);
   }
@@ -131,8 +134,10 @@ int main(int argc, char** argv) {
   const int max_users = argc > 1 ? std::atoi(argv[1]) : 50000;
   RuleSet rules;
   rules.load(HT_SOURCE_DIR "/rules");
-  fmt::print("correlation benchmark: 20 events per user, shipped rules ({}), reference: the same code at 1/8 of the size\n",
-             rules.rules().size());
+  fmt::print(
+      "correlation benchmark: 20 events per user, shipped rules ({}), reference: the same code at "
+      "1/8 of the size\n",
+      rules.rules().size());
   std::fflush(stdout);
   for (int users : {max_users / 8, max_users / 4, max_users / 2, max_users}) measure(rules, users);
   return 0;

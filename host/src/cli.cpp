@@ -1,6 +1,20 @@
 // The hellotrace command. Contract (docs/CLI.md): data on stdout only, messages and
 // progress on stderr; exit 0 success, 1 findings at or above --fail-on, 2 usage or
 // input error.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <hellotrace/text/text.hpp>
+#include <hellotrace/time.hpp>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "discovery.hpp"
 #include "loader.hpp"
 #include "output_json.hpp"
@@ -11,21 +25,6 @@
 #include "rules.hpp"
 #include "store.hpp"
 #include "timeline.hpp"
-
-#include <hellotrace/text/text.hpp>
-#include <hellotrace/time.hpp>
-
-#include <fmt/format.h>
-#include <unistd.h>
-
-#include <chrono>
-#include <cstdio>
-#include <fstream>
-#include <iostream>
-#include <memory>
-#include <optional>
-#include <string>
-#include <vector>
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"
@@ -46,7 +45,8 @@ struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-const char* kMainHelp = R"(hellotrace — Windows Hello for Business (hybrid key trust) enrollment analyzer
+const char* kMainHelp =
+    R"(hellotrace — Windows Hello for Business (hybrid key trust) enrollment analyzer
 
 Usage: hellotrace <command> [options]
 
@@ -140,12 +140,18 @@ Options parse_args(int argc, char** argv) {
   };
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--help" || a == "-h") o.help = true;
-    else if (a == "--version" || a == "-V") o.version = true;
-    else if (a == "--plugin-dir") o.plugin_dirs.emplace_back(value(a));
-    else if (a == "--rules") o.rule_dirs.emplace_back(value(a));
-    else if (a == "--parser") o.parser = value(a);
-    else if (a == "--timezone") o.timezone = value(a);
+    if (a == "--help" || a == "-h")
+      o.help = true;
+    else if (a == "--version" || a == "-V")
+      o.version = true;
+    else if (a == "--plugin-dir")
+      o.plugin_dirs.emplace_back(value(a));
+    else if (a == "--rules")
+      o.rule_dirs.emplace_back(value(a));
+    else if (a == "--parser")
+      o.parser = value(a);
+    else if (a == "--timezone")
+      o.timezone = value(a);
     else if (a == "--threads") {
       const std::string v = value(a);
       try {
@@ -154,20 +160,34 @@ Options parse_args(int argc, char** argv) {
         throw UsageError("--threads needs a number, not '" + v + "'");
       }
     } else if (a == "--json") {
-      if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0)) o.json_out = args[++i];
-      else o.json_list = true;
-    } else if (a == "--db") o.db = value(a);
-    else if (a == "--html") o.html = value(a);
-    else if (a == "--markdown") o.markdown = value(a);
-    else if (a == "--redact") o.redact = true;
-    else if (a == "--now") o.now = value(a);
-    else if (a == "--user") o.user = value(a);
-    else if (a == "--fail-on") o.fail_on = value(a);
-    else if (a == "--validate") o.validate = value(a);
-    else if (a == "--quiet" || a == "-q") o.quiet = true;
-    else if (a.size() > 1 && a[0] == '-' && a != "-") throw UsageError("unknown option " + a);
-    else if (o.command.empty()) o.command = a;
-    else o.paths.push_back(a);
+      if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0))
+        o.json_out = args[++i];
+      else
+        o.json_list = true;
+    } else if (a == "--db")
+      o.db = value(a);
+    else if (a == "--html")
+      o.html = value(a);
+    else if (a == "--markdown")
+      o.markdown = value(a);
+    else if (a == "--redact")
+      o.redact = true;
+    else if (a == "--now")
+      o.now = value(a);
+    else if (a == "--user")
+      o.user = value(a);
+    else if (a == "--fail-on")
+      o.fail_on = value(a);
+    else if (a == "--validate")
+      o.validate = value(a);
+    else if (a == "--quiet" || a == "-q")
+      o.quiet = true;
+    else if (a.size() > 1 && a[0] == '-' && a != "-")
+      throw UsageError("unknown option " + a);
+    else if (o.command.empty())
+      o.command = a;
+    else
+      o.paths.push_back(a);
   }
   return o;
 }
@@ -178,7 +198,8 @@ std::string options_json(const Options& o) {
 
 void check_timezone(const std::string& tz) {
   if (tz == "UTC" || tz == "Z") return;
-  if (!time::parse_iso("2000-01-01T00:00:00" + tz)) throw UsageError("--timezone takes UTC or an offset like +03:00, not '" + tz + "'");
+  if (!time::parse_iso("2000-01-01T00:00:00" + tz))
+    throw UsageError("--timezone takes UTC or an offset like +03:00, not '" + tz + "'");
 }
 
 void load_plugins(Registry& registry, const Options& o) {
@@ -196,8 +217,10 @@ RuleSet load_rules(const Options& o) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / "rules";
-  if (fs::is_directory(installed, ec)) dirs.push_back(installed);
-  else if (fs::is_directory(HELLOTRACE_SOURCE_RULES_DIR, ec)) dirs.emplace_back(HELLOTRACE_SOURCE_RULES_DIR);
+  if (fs::is_directory(installed, ec))
+    dirs.push_back(installed);
+  else if (fs::is_directory(HELLOTRACE_SOURCE_RULES_DIR, ec))
+    dirs.emplace_back(HELLOTRACE_SOURCE_RULES_DIR);
   for (const auto& d : o.rule_dirs) dirs.push_back(d);
   for (const auto& d : dirs) rules.load(d);
   return rules;
@@ -225,7 +248,8 @@ class Progress {
     bytes_ += bytes;
     events_ = events;
     if (!enabled_) return;
-    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     std::fprintf(stderr, "\r\033[Kfiles %zu/%zu  events %llu  %.1f MB/s", done_, files_,
                  static_cast<unsigned long long>(events_), s > 0 ? bytes_ / 1e6 / s : 0.0);
   }
@@ -250,7 +274,8 @@ std::ostream* open_output(const std::string& where, std::unique_ptr<std::ofstrea
 // Parses every input; hands each event to `on_event`. Returns false when an input
 // could not be read at all.
 bool read_inputs(const Options& o, const Registry& registry, Store* store,
-                 const std::function<void(const Event&)>& on_event, size_t* parsed_files = nullptr) {
+                 const std::function<void(const Event&)>& on_event,
+                 size_t* parsed_files = nullptr) {
   if (o.paths.empty()) throw UsageError("no input: name files or folders to read");
   Discovery found = discover(o.paths);
   bool ok = found.errors.empty();
@@ -269,7 +294,9 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
   size_t parsed = 0;
   pipeline.run(found.files, [&](FileResult& r) {
     const std::string path = r.input.path.string();
-    const std::string status = !r.failed.empty() ? "failed" : !r.skipped.empty() ? "skipped" : "parsed";
+    const std::string status = !r.failed.empty()    ? "failed"
+                               : !r.skipped.empty() ? "skipped"
+                                                    : "parsed";
     const int64_t source_id = store ? store->add_source(path, r.parser, r.input.size, status,
                                                         r.failed.empty() ? r.skipped : r.failed)
                                     : 0;
@@ -283,7 +310,8 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
     }
     for (const auto& d : r.diagnostics) {
       if (store) store->add_diagnostic(source_id, d.severity, d.position, d.message);
-      if (!o.quiet || d.severity >= HT_DIAG_ERROR) std::cerr << "hellotrace: " << format_diagnostic(path, d) << "\n";
+      if (!o.quiet || d.severity >= HT_DIAG_ERROR)
+        std::cerr << "hellotrace: " << format_diagnostic(path, d) << "\n";
     }
     for (const Event& e : r.events) {
       if (store) store->add_event(source_id, e);
@@ -295,7 +323,8 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
   });
   if (parsed_files) *parsed_files = parsed;
   if (parsed == 0 && !found.files.empty()) {
-    std::cerr << "hellotrace: none of the " << found.files.size() << " input file(s) could be read\n";
+    std::cerr << "hellotrace: none of the " << found.files.size()
+              << " input file(s) could be read\n";
     ok = false;
   }
   return ok;
@@ -328,7 +357,9 @@ int cmd_analyze(const Options& o) {
   std::optional<int64_t> now;
   if (!o.now.empty()) {
     now = time::parse_iso(o.now);
-    if (!now) throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now + "'");
+    if (!now)
+      throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
+                       "'");
   }
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
@@ -347,20 +378,25 @@ int cmd_analyze(const Options& o) {
   // With --redact the database gets the (redacted) findings and evidence only: raw
   // events, sources and diagnostics would carry names and paths unredacted.
   Store* event_store = o.redact ? nullptr : store.get();
-  const bool ok = read_inputs(o, registry, event_store, [&](const Event& e) { analysis.observe(e); }, &inputs);
+  const bool ok = read_inputs(
+      o, registry, event_store, [&](const Event& e) { analysis.observe(e); }, &inputs);
   Report report = analysis.finish();
   if (o.redact) redact(report);
   const int64_t reference = report.now;
   if (!o.html.empty() || !o.markdown.empty()) {
     ReportMeta meta;
     meta.generated = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count() * 10;
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count() *
+                     10;
     meta.now = reference;
     meta.input_files = inputs;
     meta.redacted = o.redact;
     Report& shown = report;
     if (!o.user.empty())
-      std::erase_if(shown.users, [&](const UserTimeline& t) { return !identity_is(shown.identities[t.identity], o.user); });
+      std::erase_if(shown.users, [&](const UserTimeline& t) {
+        return !identity_is(shown.identities[t.identity], o.user);
+      });
     auto write = [&](const std::string& path, auto&& writer) {
       std::unique_ptr<std::ofstream> file;
       std::ostream* out = open_output(path, file);
@@ -368,9 +404,13 @@ int cmd_analyze(const Options& o) {
       out->flush();
       if (!*out) throw UsageError("cannot write " + path);
     };
-    if (!o.html.empty()) write(o.html, [](const Report& r, std::ostream& out, const ReportMeta& m) { write_html(r, out, m); });
+    if (!o.html.empty())
+      write(o.html,
+            [](const Report& r, std::ostream& out, const ReportMeta& m) { write_html(r, out, m); });
     if (!o.markdown.empty())
-      write(o.markdown, [](const Report& r, std::ostream& out, const ReportMeta& m) { write_markdown(r, out, m); });
+      write(o.markdown, [](const Report& r, std::ostream& out, const ReportMeta& m) {
+        write_markdown(r, out, m);
+      });
   }
   std::vector<Finding> findings = std::move(report.findings);
   if (!o.user.empty())
@@ -401,16 +441,20 @@ int cmd_analyze(const Options& o) {
       if (!f.evidence.empty()) {
         const Evidence& ev = f.evidence.front();
         std::string where = ev.file;
-        if (ev.position.line != HT_NO_NUMBER) where += fmt::format(":{}", ev.position.line);
-        else if (ev.position.record != HT_NO_NUMBER) where += fmt::format(" record {}", ev.position.record);
-        std::cout << fmt::format("             evidence: {}{}\n", where, ev.excerpt.empty() ? "" : " (" + ev.excerpt + ")");
+        if (ev.position.line != HT_NO_NUMBER)
+          where += fmt::format(":{}", ev.position.line);
+        else if (ev.position.record != HT_NO_NUMBER)
+          where += fmt::format(" record {}", ev.position.record);
+        std::cout << fmt::format("             evidence: {}{}\n", where,
+                                 ev.excerpt.empty() ? "" : " (" + ev.excerpt + ")");
       }
       std::cout << fmt::format("             fix: {}\n", f.remediation);
     }
     if (!o.db.empty()) std::cout << "database: " << o.db << "\n";
     if (!o.json_out.empty()) std::cout << "findings (NDJSON): " << o.json_out << "\n";
     if (!o.html.empty() && o.html != "-") std::cout << "report (HTML): " << o.html << "\n";
-    if (!o.markdown.empty() && o.markdown != "-") std::cout << "report (Markdown): " << o.markdown << "\n";
+    if (!o.markdown.empty() && o.markdown != "-")
+      std::cout << "report (Markdown): " << o.markdown << "\n";
   }
   if (!ok) return kExitUsage;
   if (!o.fail_on.empty() && worst >= severity_rank(o.fail_on)) return kExitFindings;
@@ -424,13 +468,16 @@ std::string where(const std::string& file, const Position& p) {
   return file;
 }
 
-std::string time_text(int64_t t) { return t == HT_NO_TIME ? std::string(27, ' ').replace(0, 7, "(no time)") : time::format_iso(t); }
+std::string time_text(int64_t t) {
+  return t == HT_NO_TIME ? std::string(27, ' ').replace(0, 7, "(no time)") : time::format_iso(t);
+}
 
 int cmd_timeline(const Options& o) {
   if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
   std::optional<int64_t> now;
   if (!o.now.empty() && !(now = time::parse_iso(o.now)))
-    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now + "'");
+    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
+                     "'");
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
   if (!rules.problems().empty()) return kExitUsage;
@@ -441,18 +488,22 @@ int cmd_timeline(const Options& o) {
   Analysis analysis(rules, ao);
   const bool ok = read_inputs(o, registry, nullptr, [&](const Event& e) { analysis.observe(e); });
   const Report report = analysis.finish();
-  std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n", report.users.size(),
+  std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n",
+                           report.users.size(),
                            report.now == HT_NO_TIME ? "unknown" : time::format_iso(report.now));
   if (report.sync.scheduler) {
     const SchedulerState& s = *report.sync.scheduler;
     auto b = [](const std::optional<bool>& v) { return v ? (*v ? "True" : "False") : "?"; };
-    std::cout << fmt::format("Entra Connect scheduler: enabled {}, suspended {}, staging {}, interval {}, next start {}\n",
-                             b(s.enabled), b(s.suspended), b(s.staging),
-                             s.interval_seconds > 0 ? fmt::format("{} min", s.interval_seconds / 60) : "?",
-                             s.next_start == HT_NO_TIME ? "?" : time::format_iso(s.next_start));
+    std::cout << fmt::format(
+        "Entra Connect scheduler: enabled {}, suspended {}, staging {}, interval {}, next start "
+        "{}\n",
+        b(s.enabled), b(s.suspended), b(s.staging),
+        s.interval_seconds > 0 ? fmt::format("{} min", s.interval_seconds / 60) : "?",
+        s.next_start == HT_NO_TIME ? "?" : time::format_iso(s.next_start));
   }
   for (const auto& c : report.conflicts)
-    std::cout << fmt::format("identity conflict: not merged {} and {} ({}) at {}\n", c.kept, c.refused, c.reason, where(c.file, c.at));
+    std::cout << fmt::format("identity conflict: not merged {} and {} ({}) at {}\n", c.kept,
+                             c.refused, c.reason, where(c.file, c.at));
   for (const UserTimeline& t : report.users) {
     const Identity& id = report.identities[t.identity];
     if (!o.user.empty() && !identity_is(id, o.user)) continue;
@@ -474,10 +525,12 @@ int cmd_timeline(const Options& o) {
       if (!dev.device_ids.empty()) std::cout << " (" << dev.device_ids.front() << ")";
       std::cout << "\n";
     }
-    for (const Merge& m : id.merges) std::cout << "   tied: " << m.a << " = " << m.b << " (" << where(m.file, m.at) << ")\n";
+    for (const Merge& m : id.merges)
+      std::cout << "   tied: " << m.a << " = " << m.b << " (" << where(m.file, m.at) << ")\n";
     std::cout << "  Phases\n";
     for (const PhaseStatus& p : t.phases) {
-      std::cout << fmt::format("   [{:<7}] {:<36} {}", phase_state_name(p.state), phase_title(p.phase),
+      std::cout << fmt::format("   [{:<7}] {:<36} {}", phase_state_name(p.state),
+                               phase_title(p.phase),
                                p.state == PhaseState::kUnknown ? "no source covers it" : p.note);
       if (p.time != HT_NO_TIME) std::cout << "  @ " << time::format_iso(p.time);
       if (p.evidence) std::cout << "  (" << where(p.evidence->file, p.evidence->position) << ")";
@@ -485,25 +538,30 @@ int cmd_timeline(const Options& o) {
     }
     std::cout << "  Events\n";
     for (const TimelineEntry& e : t.entries)
-      std::cout << fmt::format("   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), e.kind,
-                               e.event_id == HT_NO_EVENT_ID ? e.source : fmt::format("{} {}", e.source, e.event_id), e.summary,
-                               where(e.file, e.origin));
-    if (t.entries_omitted) std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
+      std::cout << fmt::format(
+          "   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), e.kind,
+          e.event_id == HT_NO_EVENT_ID ? e.source : fmt::format("{} {}", e.source, e.event_id),
+          e.summary, where(e.file, e.origin));
+    if (t.entries_omitted)
+      std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
     std::cout << "  Blockers\n";
     if (t.findings.empty()) std::cout << "   none found\n";
     for (size_t i : t.findings) {
       const Finding& f = report.findings[i];
-      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f.severity, f.rule, f.summary, f.remediation);
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f.severity, f.rule, f.summary,
+                               f.remediation);
     }
   }
   std::vector<const Finding*> tenant;
   for (const Finding& f : report.findings)
-    if (f.subject.user_upn.empty() && f.subject.user_sid.empty() && f.subject.user_dn.empty() && f.subject.user_sam.empty())
+    if (f.subject.user_upn.empty() && f.subject.user_sid.empty() && f.subject.user_dn.empty() &&
+        f.subject.user_sam.empty())
       tenant.push_back(&f);
   if (!tenant.empty()) {
     std::cout << "\n== tenant-wide / device\n";
     for (const Finding* f : tenant)
-      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f->severity, f->rule, f->summary, f->remediation);
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f->severity, f->rule,
+                               f->summary, f->remediation);
   }
   return ok ? kExitOk : kExitUsage;
 }
@@ -515,21 +573,26 @@ int cmd_plugins(const Options& o) {
   if (o.json_list) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& p : registry.plugins())
-      list.push_back({{"name", p->name()}, {"kind", p->kinds_text()}, {"version", p->version()},
-                      {"description", p->table().description ? p->table().description : ""},
-                      {"formats", p->formats()}, {"event_kinds", p->event_kinds()},
-                      {"api_version", fmt::format("{}.{}.{}", p->table().api_version_major,
-                                                  p->table().api_version_minor, p->table().api_version_patch)},
-                      {"path", p->path().string()}});
+      list.push_back(
+          {{"name", p->name()},
+           {"kind", p->kinds_text()},
+           {"version", p->version()},
+           {"description", p->table().description ? p->table().description : ""},
+           {"formats", p->formats()},
+           {"event_kinds", p->event_kinds()},
+           {"api_version", fmt::format("{}.{}.{}", p->table().api_version_major,
+                                       p->table().api_version_minor, p->table().api_version_patch)},
+           {"path", p->path().string()}});
     std::cout << dump_line(list) << "\n";
     return kExitOk;
   }
-  std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", "NAME", "KIND", "VERSION", "FORMATS", "PATH");
+  std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", "NAME", "KIND", "VERSION", "FORMATS",
+                           "PATH");
   for (const auto& p : registry.plugins()) {
     std::string formats;
     for (const auto& f : p->formats()) formats += (formats.empty() ? "" : ",") + f;
-    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", p->name(), p->kinds_text(), p->version(), formats,
-                             p->path().string());
+    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", p->name(), p->kinds_text(),
+                             p->version(), formats, p->path().string());
   }
   if (registry.plugins().empty()) {
     std::cout << "(no plugins found; searched:";
@@ -547,7 +610,8 @@ int cmd_rules(const Options& o) {
     if (!fs::exists(o.validate, ec)) throw UsageError(o.validate + ": no such file or folder");
     rules.load(o.validate);
     for (const auto& p : rules.problems()) std::cout << p.text() << "\n";
-    std::cout << fmt::format("{} rule(s) valid, {} problem(s)\n", rules.rules().size(), rules.problems().size());
+    std::cout << fmt::format("{} rule(s) valid, {} problem(s)\n", rules.rules().size(),
+                             rules.problems().size());
     return rules.problems().empty() ? kExitOk : kExitUsage;
   }
   RuleSet rules = load_rules(o);
@@ -555,8 +619,13 @@ int cmd_rules(const Options& o) {
   if (o.json_list) {
     nlohmann::json list = nlohmann::json::array();
     for (const Rule& r : rules.rules())
-      list.push_back({{"id", r.id}, {"severity", r.severity}, {"title", r.title}, {"category", r.category},
-                      {"file", r.file}, {"line", r.line}, {"documentation", r.documentation}});
+      list.push_back({{"id", r.id},
+                      {"severity", r.severity},
+                      {"title", r.title},
+                      {"category", r.category},
+                      {"file", r.file},
+                      {"line", r.line},
+                      {"documentation", r.documentation}});
     std::cout << dump_line(list) << "\n";
   } else {
     for (const Rule& r : rules.rules())
@@ -577,8 +646,9 @@ int main(int argc, char** argv) {
       return o.help ? kExitOk : kExitUsage;
     }
     if (o.version) {
-      std::cout << "hellotrace " << HELLOTRACE_VERSION << " (plugin API " << HT_PLUGIN_API_VERSION_MAJOR << "."
-                << HT_PLUGIN_API_VERSION_MINOR << "." << HT_PLUGIN_API_VERSION_PATCH << ")\n";
+      std::cout << "hellotrace " << HELLOTRACE_VERSION << " (plugin API "
+                << HT_PLUGIN_API_VERSION_MAJOR << "." << HT_PLUGIN_API_VERSION_MINOR << "."
+                << HT_PLUGIN_API_VERSION_PATCH << ")\n";
       return kExitOk;
     }
     check_timezone(o.timezone);

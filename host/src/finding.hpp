@@ -5,9 +5,7 @@
 #pragma once
 
 #include <hellotrace/event.hpp>
-
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <vector>
 
@@ -17,8 +15,8 @@ struct Evidence {
   std::string file;
   Position position;
   int64_t time = HT_NO_TIME;
-  std::string source;   // plugin
-  std::string kind;     // event kind
+  std::string source;  // plugin
+  std::string kind;    // event kind
   int64_t event_id = HT_NO_EVENT_ID;
   std::string excerpt;  // "IsDeviceJoined=NO; PreReqResult=WillNotProvision"
 };

@@ -1,26 +1,34 @@
 #include "identity.hpp"
 
-#include <hellotrace/text/text.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <hellotrace/text/text.hpp>
 
 namespace hellotrace::host {
 
 const char* fact_type_name(FactType t) {
   switch (t) {
-    case FactType::kSid: return "sid";
-    case FactType::kUpn: return "upn";
-    case FactType::kDn: return "dn";
-    case FactType::kSam: return "sam";
-    case FactType::kNgcKey: return "ngc_key";
-    case FactType::kDeviceId: return "device_id";
-    case FactType::kDeviceName: return "device_name";
+    case FactType::kSid:
+      return "sid";
+    case FactType::kUpn:
+      return "upn";
+    case FactType::kDn:
+      return "dn";
+    case FactType::kSam:
+      return "sam";
+    case FactType::kNgcKey:
+      return "ngc_key";
+    case FactType::kDeviceId:
+      return "device_id";
+    case FactType::kDeviceName:
+      return "device_name";
   }
   return "?";
 }
 
-static bool is_device_fact(FactType t) { return t == FactType::kDeviceId || t == FactType::kDeviceName; }
+static bool is_device_fact(FactType t) {
+  return t == FactType::kDeviceId || t == FactType::kDeviceName;
+}
 
 std::optional<Fact> IdentityGraph::normalize(FactType type, std::string_view raw) {
   std::string_view v = text::trim(raw);
@@ -32,11 +40,13 @@ std::optional<Fact> IdentityGraph::normalize(FactType type, std::string_view raw
       s[0] = 'S';
       for (size_t i = 2; i < s.size(); ++i)
         if (!std::isdigit(static_cast<unsigned char>(s[i])) && s[i] != '-') return std::nullopt;
-      if (s == "S-1-5-18" || s == "S-1-5-19" || s == "S-1-5-20" || s == "S-1-0-0") return std::nullopt;
+      if (s == "S-1-5-18" || s == "S-1-5-19" || s == "S-1-5-20" || s == "S-1-0-0")
+        return std::nullopt;
       return Fact{type, s};
     }
     case FactType::kUpn:
-      if (v.find('@') == std::string_view::npos || v.find(' ') != std::string_view::npos) return std::nullopt;
+      if (v.find('@') == std::string_view::npos || v.find(' ') != std::string_view::npos)
+        return std::nullopt;
       return Fact{type, text::to_lower(v)};
     case FactType::kDn: {
       // Case-insensitive; spaces after the separating commas do not matter.
@@ -72,7 +82,9 @@ std::optional<Fact> IdentityGraph::normalize(FactType type, std::string_view raw
   return std::nullopt;
 }
 
-static std::string key_of(const Fact& f) { return std::string(fact_type_name(f.type)) + ":" + f.value; }
+static std::string key_of(const Fact& f) {
+  return std::string(fact_type_name(f.type)) + ":" + f.value;
+}
 
 int IdentityGraph::node_of(const Fact& f) {
   const std::string key = key_of(f);
@@ -81,14 +93,23 @@ int IdentityGraph::node_of(const Fact& f) {
     nodes_.push_back({f, it->second});
     Component c;
     switch (f.type) {
-      case FactType::kSid: c.sid = f.value; break;
-      case FactType::kDn: c.dn = f.value; break;
-      case FactType::kUpn: c.upn = f.value; break;
-      case FactType::kDeviceId: c.device_id = f.value; break;
+      case FactType::kSid:
+        c.sid = f.value;
+        break;
+      case FactType::kDn:
+        c.dn = f.value;
+        break;
+      case FactType::kUpn:
+        c.upn = f.value;
+        break;
+      case FactType::kDeviceId:
+        c.device_id = f.value;
+        break;
       case FactType::kSam:
         if (f.value.find('\\') == std::string::npos) c.bare_sam = f.value;
         break;
-      default: break;
+      default:
+        break;
     }
     components_.push_back(std::move(c));
     merges_.emplace_back();
@@ -109,26 +130,33 @@ void IdentityGraph::unite(int a, int b, const Event& e) {
   if (ra == rb) return;
   const Component& ca = components_[ra];
   const Component& cb = components_[rb];
-  auto clash = [](const std::string& x, const std::string& y) { return !x.empty() && !y.empty() && x != y; };
-  const char* reason = clash(ca.sid, cb.sid)             ? "two different SIDs"
-                       : clash(ca.dn, cb.dn)             ? "two different AD objects (DN)"
-                       : clash(ca.upn, cb.upn)           ? "two different UPNs"
+  auto clash = [](const std::string& x, const std::string& y) {
+    return !x.empty() && !y.empty() && x != y;
+  };
+  const char* reason = clash(ca.sid, cb.sid)               ? "two different SIDs"
+                       : clash(ca.dn, cb.dn)               ? "two different AD objects (DN)"
+                       : clash(ca.upn, cb.upn)             ? "two different UPNs"
                        : clash(ca.device_id, cb.device_id) ? "two different device ids"
-                       : clash(ca.bare_sam, cb.bare_sam) ? "two different account names"
-                                                         : nullptr;
+                       : clash(ca.bare_sam, cb.bare_sam)   ? "two different account names"
+                                                           : nullptr;
   if (reason) {
-    conflicts_.push_back({key_of(nodes_[a].fact), key_of(nodes_[b].fact), reason, e.file, e.origin});
+    conflicts_.push_back(
+        {key_of(nodes_[a].fact), key_of(nodes_[b].fact), reason, e.file, e.origin});
     return;
   }
   if (merges_[ra].size() < merges_[rb].size()) std::swap(ra, rb);
   Component& into = components_[ra];
   const Component& from = components_[rb];
-  for (auto [dst, src] : {std::pair{&into.sid, &from.sid}, {&into.dn, &from.dn}, {&into.upn, &from.upn},
-                          {&into.device_id, &from.device_id}, {&into.bare_sam, &from.bare_sam}})
+  for (auto [dst, src] : {std::pair{&into.sid, &from.sid},
+                          {&into.dn, &from.dn},
+                          {&into.upn, &from.upn},
+                          {&into.device_id, &from.device_id},
+                          {&into.bare_sam, &from.bare_sam}})
     if (dst->empty()) *dst = *src;
   nodes_[rb].parent = ra;
   auto& list = merges_[ra];
-  list.insert(list.end(), std::make_move_iterator(merges_[rb].begin()), std::make_move_iterator(merges_[rb].end()));
+  list.insert(list.end(), std::make_move_iterator(merges_[rb].begin()),
+              std::make_move_iterator(merges_[rb].end()));
   merges_[rb].clear();
   list.push_back({key_of(nodes_[a].fact), key_of(nodes_[b].fact), e.file, e.origin});
 }
@@ -143,8 +171,10 @@ IdentityGraph::Link IdentityGraph::observe(const Event& e) {
     if (!f) return;
     const int n = node_of(*f);
     int& first = is_device_fact(t) ? first_device : first_user;
-    if (first < 0) first = n;
-    else unite(first, n, e);
+    if (first < 0)
+      first = n;
+    else
+      unite(first, n, e);
   };
   add(FactType::kSid, s.user_sid);
   add(FactType::kUpn, s.user_upn);
@@ -187,13 +217,27 @@ void IdentityGraph::finish() {
     Identity& id = identities_[identity_of_root_[r]];
     const Fact& f = nodes_[n].fact;
     switch (f.type) {
-      case FactType::kSid: id.sids.push_back(f.value); break;
-      case FactType::kUpn: id.upns.push_back(f.value); break;
-      case FactType::kDn: id.dns.push_back(f.value); break;
-      case FactType::kSam: id.sams.push_back(f.value); break;
-      case FactType::kNgcKey: id.ngc_keys.push_back(f.value); break;
-      case FactType::kDeviceId: id.device_ids.push_back(f.value); break;
-      case FactType::kDeviceName: id.device_names.push_back(f.value); break;
+      case FactType::kSid:
+        id.sids.push_back(f.value);
+        break;
+      case FactType::kUpn:
+        id.upns.push_back(f.value);
+        break;
+      case FactType::kDn:
+        id.dns.push_back(f.value);
+        break;
+      case FactType::kSam:
+        id.sams.push_back(f.value);
+        break;
+      case FactType::kNgcKey:
+        id.ngc_keys.push_back(f.value);
+        break;
+      case FactType::kDeviceId:
+        id.device_ids.push_back(f.value);
+        break;
+      case FactType::kDeviceName:
+        id.device_names.push_back(f.value);
+        break;
     }
   }
   for (int n = 0; n < static_cast<int>(nodes_.size()); ++n)
@@ -201,7 +245,10 @@ void IdentityGraph::finish() {
 }
 
 std::string Identity::display() const {
-  if (is_device) return !device_names.empty() ? device_names.front() : device_ids.empty() ? "" : device_ids.front();
+  if (is_device)
+    return !device_names.empty() ? device_names.front()
+           : device_ids.empty()  ? ""
+                                 : device_ids.front();
   if (!upns.empty()) return upns.front();
   for (const auto& s : sams)
     if (s.find('\\') != std::string::npos) return s;

@@ -15,9 +15,8 @@
 // the final identity after later merges.
 #pragma once
 
-#include <hellotrace/event.hpp>
-
 #include <cstdint>
+#include <hellotrace/event.hpp>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -50,8 +49,8 @@ struct Conflict {
 struct Identity {
   bool is_device = false;
   std::vector<std::string> sids, upns, dns, sams, ngc_keys;  // users
-  std::vector<std::string> device_ids, device_names;        // devices
-  std::vector<Merge> merges;                                // why these facts are one
+  std::vector<std::string> device_ids, device_names;         // devices
+  std::vector<Merge> merges;                                 // why these facts are one
   std::string display() const;  // UPN, else DOMAIN\name, else SID, else DN; device name or id
 };
 
@@ -90,7 +89,7 @@ class IdentityGraph {
   std::vector<Node> nodes_;
   std::vector<Component> components_;
   std::unordered_map<std::string, int> index_;  // "type:value" → node
-  std::vector<std::vector<Merge>> merges_;       // per root
+  std::vector<std::vector<Merge>> merges_;      // per root
   std::vector<Conflict> conflicts_;
   std::vector<int> identity_of_root_;
   std::vector<Identity> identities_;

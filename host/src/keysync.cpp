@@ -1,14 +1,13 @@
 #include "keysync.hpp"
 
-#include "rules.hpp"
-
-#include <hellotrace/text/text.hpp>
-#include <hellotrace/time.hpp>
-
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <hellotrace/text/text.hpp>
+#include <hellotrace/time.hpp>
 #include <set>
+
+#include "rules.hpp"
 
 namespace hellotrace::host {
 
@@ -69,17 +68,20 @@ void KeySyncInput::observe(const Event& e, int user_node, int device_node) {
   const std::string& k = e.kind;
   if (k == "ngc.key_registered") {
     if (e.time == HT_NO_TIME) return;
-    registrations.push_back({e.time, std::string(e.field_or("KeyId")), std::string(e.field_or("Attestation")),
-                             user_node, device_node, evidence_of(e, {"KeyId", "UPN", "Attestation"}), e.subject});
+    registrations.push_back({e.time, std::string(e.field_or("KeyId")),
+                             std::string(e.field_or("Attestation")), user_node, device_node,
+                             evidence_of(e, {"KeyId", "UPN", "Attestation"}), e.subject});
   } else if (k == "ad.key_credential") {
     ad_keys.push_back({e.time, std::string(e.field_or("KeyId")), e.subject.device_id,
-                       std::string(e.field_or("Usage")), user_node, evidence_of(e, {"KeyId", "Usage", "DeviceId", "Created"}),
-                       e.subject.user_dn, e.subject.user_upn});
+                       std::string(e.field_or("Usage")), user_node,
+                       evidence_of(e, {"KeyId", "Usage", "DeviceId", "Created"}), e.subject.user_dn,
+                       e.subject.user_upn});
     ad_objects.push_back({user_node, ad_keys.back().evidence});
   } else if (k == "ad.user") {
     ad_objects.push_back({user_node, evidence_of(e, {"DistinguishedName", "KeyCredentialCount"})});
   } else if (k == "sync.export_error") {
-    export_errors.push_back({user_node, std::string(e.field_or("ErrorType")), std::string(e.field_or("Attribute")),
+    export_errors.push_back({user_node, std::string(e.field_or("ErrorType")),
+                             std::string(e.field_or("Attribute")),
                              evidence_of(e, {"ErrorType", "Attribute", "DN", "Detail"})});
   } else if (k == "sync.scheduler") {
     SchedulerState s;
@@ -93,13 +95,18 @@ void KeySyncInput::observe(const Event& e, int user_node, int device_node) {
       } catch (...) {
       }
     }
-    if (s.interval_seconds < 0) s.interval_seconds = parse_duration_seconds(e.field_or("CurrentlyEffectiveSyncCycleInterval"));
+    if (s.interval_seconds < 0)
+      s.interval_seconds =
+          parse_duration_seconds(e.field_or("CurrentlyEffectiveSyncCycleInterval"));
     s.next_start = time_field(e, {"NextSyncUtc", "NextSyncCycleStartTimeInUTC"});
     s.seen = e.time;
-    s.evidence = evidence_of(e, {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled",
-                                 "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"});
+    s.evidence =
+        evidence_of(e, {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled",
+                        "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"});
     // Keep the latest export (by its own time, else by its next start).
-    const auto order = [](const SchedulerState& x) { return x.seen != HT_NO_TIME ? x.seen : x.next_start; };
+    const auto order = [](const SchedulerState& x) {
+      return x.seen != HT_NO_TIME ? x.seen : x.next_start;
+    };
     if (!scheduler || order(s) >= order(*scheduler)) scheduler = std::move(s);
   } else if (k == "sync.cycle") {
     SyncCycle c;
@@ -121,10 +128,12 @@ bool successful(const SyncCycle& c) { return iequals(text::trim(c.result), "succ
 // A cycle step that writes to on-premises AD (not the Entra connector's).
 bool exports_to_ad(const SyncCycle& c) {
   if (!c.profile.empty() && !text::icontains(c.profile, "export")) return false;
-  return !(text::icontains(c.connector, "- AAD") || text::icontains(c.connector, "onmicrosoft.com"));
+  return !(text::icontains(c.connector, "- AAD") ||
+           text::icontains(c.connector, "onmicrosoft.com"));
 }
 
-Finding make(const char* rule, const char* severity, const char* title, std::string summary, const Subject& s) {
+Finding make(const char* rule, const char* severity, const char* title, std::string summary,
+             const Subject& s) {
   Finding f;
   f.rule = rule;
   f.severity = severity;
@@ -135,14 +144,18 @@ Finding make(const char* rule, const char* severity, const char* title, std::str
   return f;
 }
 
-const char* kSyncDoc = "https://learn.microsoft.com/entra/identity/hybrid/connect/how-to-connect-sync-feature-scheduler";
+const char* kSyncDoc =
+    "https://learn.microsoft.com/entra/identity/hybrid/connect/"
+    "how-to-connect-sync-feature-scheduler";
 const char* kKeyTrustDoc =
-    "https://learn.microsoft.com/windows/security/identity-protection/hello-for-business/deploy/hybrid-key-trust";
+    "https://learn.microsoft.com/windows/security/identity-protection/hello-for-business/deploy/"
+    "hybrid-key-trust";
 
 }  // namespace
 
 KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& graph, int64_t now,
-                               std::map<int, UserTimeline>& users, const std::vector<Finding>& rule_findings) {
+                               std::map<int, UserTimeline>& users,
+                               const std::vector<Finding>& rule_findings) {
   KeySyncResult out;
   out.sync.scheduler = in.scheduler;
   out.sync.cycles = in.cycles;
@@ -163,28 +176,37 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
   // Tenant-wide: interval and staleness.
   if (interval_known && interval > kDefaultSyncIntervalSeconds) {
     Finding f = make("sync.interval_long", "info", "Sync interval longer than 30 minutes",
-                     fmt::format("Entra Connect syncs every {} minutes: every new key waits up to that long before on-premises sign-in works",
+                     fmt::format("Entra Connect syncs every {} minutes: every new key waits up to "
+                                 "that long before on-premises sign-in works",
                                  interval / 60),
                      Subject{});
     f.evidence.push_back(sched->evidence);
     f.details = {{"interval_seconds", interval}};
-    f.remediation = "Keep the default 30-minute cycle (Set-ADSyncScheduler -CustomizedSyncCycleInterval $null) unless there is a reason; after a user enrolls you can run 'Start-ADSyncSyncCycle -PolicyType Delta' on the Entra Connect server.";
+    f.remediation =
+        "Keep the default 30-minute cycle (Set-ADSyncScheduler -CustomizedSyncCycleInterval $null) "
+        "unless there is a reason; after a user enrolls you can run 'Start-ADSyncSyncCycle "
+        "-PolicyType Delta' on the Entra Connect server.";
     f.documentation = kSyncDoc;
     out.findings.push_back(std::move(f));
   }
   if (!in.cycles.empty() && now != HT_NO_TIME) {
     const int64_t since = now - 24 * time::kTicksPerHour;
-    const bool recent_success = std::any_of(in.cycles.begin(), in.cycles.end(), [&](const SyncCycle& c) {
-      const int64_t t = c.end != HT_NO_TIME ? c.end : c.start;
-      return successful(c) && t != HT_NO_TIME && t >= since;
-    });
+    const bool recent_success =
+        std::any_of(in.cycles.begin(), in.cycles.end(), [&](const SyncCycle& c) {
+          const int64_t t = c.end != HT_NO_TIME ? c.end : c.start;
+          return successful(c) && t != HT_NO_TIME && t >= since;
+        });
     if (!recent_success) {
       Finding f = make("sync.stale", "medium", "No successful sync cycle in the last 24 hours",
-                       "Entra Connect has not completed a successful sync run in the 24 hours before the logs were collected",
+                       "Entra Connect has not completed a successful sync run in the 24 hours "
+                       "before the logs were collected",
                        Subject{});
       f.evidence.push_back(out.sync.cycles.back().evidence);
       f.details = {{"last_cycle_result", out.sync.cycles.back().result}};
-      f.remediation = "On the Entra Connect server check Synchronization Service Manager (Operations) and the Application log (source ADSync) for failed runs; run 'Get-ADSyncScheduler' and 'Start-ADSyncSyncCycle -PolicyType Delta'.";
+      f.remediation =
+          "On the Entra Connect server check Synchronization Service Manager (Operations) and the "
+          "Application log (source ADSync) for failed runs; run 'Get-ADSyncScheduler' and "
+          "'Start-ADSyncSyncCycle -PolicyType Delta'.";
       f.documentation = kSyncDoc;
       out.findings.push_back(std::move(f));
     }
@@ -208,7 +230,8 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
   std::map<int, std::vector<std::string>> export_problems_of;
   for (const auto& err : in.export_errors)
     if (int u = graph.resolve(err.user_node); u >= 0) {
-      const bool perm = text::icontains(err.type, "permission") || text::icontains(err.type, "access");
+      const bool perm =
+          text::icontains(err.type, "permission") || text::icontains(err.type, "access");
       export_problems_of[u].push_back(perm ? "sync.export_permission_denied" : "sync.export_error");
     }
   // Export findings of the data rules, by the DN they name (excerpt or subject).
@@ -216,14 +239,16 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
   for (const auto& rf : rule_findings)
     if (rf.rule == "sync.export_permission_denied" || rf.rule == "sync.export_error")
       if (!rf.subject.user_dn.empty())
-        if (auto f = IdentityGraph::normalize(FactType::kDn, rf.subject.user_dn)) rule_problems_of_dn[f->value].push_back(rf.rule);
+        if (auto f = IdentityGraph::normalize(FactType::kDn, rf.subject.user_dn))
+          rule_problems_of_dn[f->value].push_back(rf.rule);
 
   for (const auto& [u, keys] : keys_of) {
     size_t ngc = 0;
     for (const auto* k : keys) ngc += k->usage.empty() || text::icontains(k->usage, "ngc");
     if (ngc < 2) continue;
     Finding f = make("key.stale", "info", "Several Windows Hello keys for one user",
-                     fmt::format("{} has {} NGC keys in msDS-KeyCredentialLink: old devices' keys are candidates for clean-up",
+                     fmt::format("{} has {} NGC keys in msDS-KeyCredentialLink: old devices' keys "
+                                 "are candidates for clean-up",
                                  graph.identities()[u].display(), ngc),
                      Subject{});
     // The owner as the export wrote it (identity facts are case-folded).
@@ -231,7 +256,10 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     f.subject.user_upn = keys.front()->owner_upn;
     for (const auto* k : keys) f.evidence.push_back(k->evidence);
     f.details = {{"ngc_keys", ngc}};
-    f.remediation = "List the user's keys (Get-ADUser -Properties msDS-KeyCredentialLink, or DSInternals Get-ADKeyCredential) and remove those of devices that no longer exist; in Entra ID remove stale devices/authentication methods so sync does not write them back.";
+    f.remediation =
+        "List the user's keys (Get-ADUser -Properties msDS-KeyCredentialLink, or DSInternals "
+        "Get-ADKeyCredential) and remove those of devices that no longer exist; in Entra ID remove "
+        "stale devices/authentication methods so sync does not write them back.";
     f.documentation = kKeyTrustDoc;
     out.findings.push_back(std::move(f));
   }
@@ -246,7 +274,8 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     auto keys_it = keys_of.find(u);
     for (const auto* k : keys_it != keys_of.end() ? keys_it->second : kNoKeys) {
       if (!k->usage.empty() && !text::icontains(k->usage, "ngc")) continue;
-      const bool by_time = k->created != HT_NO_TIME && k->created >= reg->time - 10 * time::kTicksPerMinute;
+      const bool by_time =
+          k->created != HT_NO_TIME && k->created >= reg->time - 10 * time::kTicksPerMinute;
       int key_device = -1;
       if (!k->device_id.empty())
         if (auto d = graph.find(FactType::kDeviceId, k->device_id)) key_device = *d;
@@ -259,7 +288,8 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     }
     auto found_user = users.find(u);
     UserTimeline* t = found_user != users.end() ? &found_user->second : nullptr;
-    auto set_phase = [&](Phase p, PhaseState s, int64_t when, std::string note, const Evidence* ev) {
+    auto set_phase = [&](Phase p, PhaseState s, int64_t when, std::string note,
+                         const Evidence* ev) {
       if (!t) return;
       PhaseStatus& ps = t->phases[static_cast<size_t>(p)];
       ps.phase = p;
@@ -269,8 +299,10 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       if (ev) ps.evidence = *ev;
     };
     if (in_ad) {
-      set_phase(Phase::kKeyInAd, PhaseState::kDone, in_ad->created, "key present in msDS-KeyCredentialLink", &in_ad->evidence);
-      set_phase(Phase::kSyncCycle, PhaseState::kDone, HT_NO_TIME, "a sync cycle wrote the key to AD", nullptr);
+      set_phase(Phase::kKeyInAd, PhaseState::kDone, in_ad->created,
+                "key present in msDS-KeyCredentialLink", &in_ad->evidence);
+      set_phase(Phase::kSyncCycle, PhaseState::kDone, HT_NO_TIME,
+                "a sync cycle wrote the key to AD", nullptr);
       continue;
     }
     // Expected write time: the first cycle start at or after T.
@@ -290,8 +322,9 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
                              : "scheduler's next start, 30-minute default interval";
     } else {
       eta = reg->time + step;
-      basis = sched ? "registration time + effective interval (no next start in the scheduler export)"
-                    : "registration time + 30 minutes (default; no scheduler export given)";
+      basis = sched
+                  ? "registration time + effective interval (no next start in the scheduler export)"
+                  : "registration time + 30 minutes (default; no scheduler export given)";
     }
     // A successful export to AD after T that did not write the key?
     const SyncCycle* after = nullptr;
@@ -319,24 +352,33 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
     Subject subject = reg->subject;
     if (now != HT_NO_TIME && now < eta && blocked_by.empty()) {
       const int64_t minutes = (eta - now + time::kTicksPerMinute - 1) / time::kTicksPerMinute;
-      Finding f = make("sync.pending", "info", "Key registered, waiting for Entra Connect to write it to AD",
-                       fmt::format("the Windows Hello key of {} (registered {}) reaches AD at the earliest at {} (in {} min); on-premises PIN sign-in fails until then",
-                                   who.display(), time::format_iso(reg->time), time::format_iso(eta), minutes),
-                       subject);
+      Finding f = make(
+          "sync.pending", "info", "Key registered, waiting for Entra Connect to write it to AD",
+          fmt::format("the Windows Hello key of {} (registered {}) reaches AD at the earliest at "
+                      "{} (in {} min); on-premises PIN sign-in fails until then",
+                      who.display(), time::format_iso(reg->time), time::format_iso(eta), minutes),
+          subject);
       f.evidence.push_back(reg->evidence);
       if (sched) f.evidence.push_back(sched->evidence);
       details["minutes_left"] = minutes;
       f.details = details;
       f.remediation =
           explained.empty()
-              ? "Nothing is broken: wait for the next delta sync, or run 'Start-ADSyncSyncCycle -PolicyType Delta' on the Entra Connect server; the user can sign in with the PIN on-premises after the key is in msDS-KeyCredentialLink (check with Get-ADUser -Properties msDS-KeyCredentialLink)."
+              ? "Nothing is broken: wait for the next delta sync, or run 'Start-ADSyncSyncCycle "
+                "-PolicyType Delta' on the Entra Connect server; the user can sign in with the PIN "
+                "on-premises after the key is in msDS-KeyCredentialLink (check with Get-ADUser "
+                "-Properties msDS-KeyCredentialLink)."
               : "The next cycle is still ahead, but an earlier export of this user failed (" +
                     fmt::format("{}", fmt::join(explained, ", ")) +
-                    "): fix that first or the key will not reach AD; then run 'Start-ADSyncSyncCycle -PolicyType Delta' and check msDS-KeyCredentialLink with Get-ADUser.";
+                    "): fix that first or the key will not reach AD; then run "
+                    "'Start-ADSyncSyncCycle -PolicyType Delta' and check msDS-KeyCredentialLink "
+                    "with Get-ADUser.";
       f.documentation = kKeyTrustDoc;
       out.findings.push_back(std::move(f));
-      set_phase(Phase::kSyncCycle, PhaseState::kPending, eta, "next cycle expected at " + time::format_iso(eta), nullptr);
-      set_phase(Phase::kKeyInAd, PhaseState::kPending, eta, "expected at " + time::format_iso(eta), nullptr);
+      set_phase(Phase::kSyncCycle, PhaseState::kPending, eta,
+                "next cycle expected at " + time::format_iso(eta), nullptr);
+      set_phase(Phase::kKeyInAd, PhaseState::kPending, eta, "expected at " + time::format_iso(eta),
+                nullptr);
       continue;
     }
     if (now == HT_NO_TIME) continue;
@@ -346,38 +388,56 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
         // Sync is blocked: it will not happen at the ETA either.
         details["blocked"] = true;
       }
-      Finding f = make("sync.overdue", "high", "Key not in AD after the expected sync",
-                       fmt::format("the Windows Hello key of {} (registered {}) should have reached AD by {} but no AD export or successful export shows it{}",
-                                   who.display(), time::format_iso(reg->time), time::format_iso(eta),
-                                   explained.empty() ? "" : " (see " + fmt::format("{}", fmt::join(explained, ", ")) + ")"),
-                       subject);
+      Finding f =
+          make("sync.overdue", "high", "Key not in AD after the expected sync",
+               fmt::format("the Windows Hello key of {} (registered {}) should have reached AD by "
+                           "{} but no AD export or successful export shows it{}",
+                           who.display(), time::format_iso(reg->time), time::format_iso(eta),
+                           explained.empty()
+                               ? ""
+                               : " (see " + fmt::format("{}", fmt::join(explained, ", ")) + ")"),
+               subject);
       f.evidence.push_back(reg->evidence);
       if (sched) f.evidence.push_back(sched->evidence);
       if (after) f.evidence.push_back(after->evidence);
       f.details = details;
-      f.remediation = explained.empty()
-                          ? "On the Entra Connect server run 'Get-ADSyncScheduler' and 'Start-ADSyncSyncCycle -PolicyType Delta', check the last Export run of the AD connector for errors on this user, then check msDS-KeyCredentialLink with Get-ADUser."
-                          : "Fix what the cited findings say (" + fmt::format("{}", fmt::join(explained, ", ")) + "), then run 'Start-ADSyncSyncCycle -PolicyType Delta' and check msDS-KeyCredentialLink with Get-ADUser.";
+      f.remediation =
+          explained.empty()
+              ? "On the Entra Connect server run 'Get-ADSyncScheduler' and 'Start-ADSyncSyncCycle "
+                "-PolicyType Delta', check the last Export run of the AD connector for errors on "
+                "this user, then check msDS-KeyCredentialLink with Get-ADUser."
+              : "Fix what the cited findings say (" +
+                    fmt::format("{}", fmt::join(explained, ", ")) +
+                    "), then run 'Start-ADSyncSyncCycle -PolicyType Delta' and check "
+                    "msDS-KeyCredentialLink with Get-ADUser.";
       f.documentation = kKeyTrustDoc;
       out.findings.push_back(std::move(f));
-      set_phase(Phase::kSyncCycle, after ? PhaseState::kDone : PhaseState::kFailed, after ? after->start : eta,
-                after ? "export ran after the registration" : "no sync cycle wrote the key", after ? &after->evidence : nullptr);
+      set_phase(Phase::kSyncCycle, after ? PhaseState::kDone : PhaseState::kFailed,
+                after ? after->start : eta,
+                after ? "export ran after the registration" : "no sync cycle wrote the key",
+                after ? &after->evidence : nullptr);
       if (auto covered = ad_objects_of.find(u); covered != ad_objects_of.end()) {
-        Finding k = make("key.not_in_ad", "high", "Registered key missing from msDS-KeyCredentialLink",
-                         fmt::format("the AD export lacks the Windows Hello key of {} (registered {}), although it should have been written by {}",
-                                     who.display(), time::format_iso(reg->time), time::format_iso(eta)),
-                         subject);
+        Finding k =
+            make("key.not_in_ad", "high", "Registered key missing from msDS-KeyCredentialLink",
+                 fmt::format("the AD export lacks the Windows Hello key of {} (registered {}), "
+                             "although it should have been written by {}",
+                             who.display(), time::format_iso(reg->time), time::format_iso(eta)),
+                 subject);
         k.evidence.push_back(reg->evidence);
         for (const Evidence* ev : covered->second)
           if (k.evidence.size() < 20) k.evidence.push_back(*ev);
         k.details = details;
         k.details["assumption"] = "the AD export was taken when the logs were collected (--now)";
-        k.remediation = "Check the AD connector's export errors for this user (permission-issue on msDS-KeyCredentialLink means the connector account needs the Key Admins rights), run a delta sync, and verify with Get-ADUser -Properties msDS-KeyCredentialLink.";
+        k.remediation =
+            "Check the AD connector's export errors for this user (permission-issue on "
+            "msDS-KeyCredentialLink means the connector account needs the Key Admins rights), run "
+            "a delta sync, and verify with Get-ADUser -Properties msDS-KeyCredentialLink.";
         k.documentation = kKeyTrustDoc;
         out.findings.push_back(std::move(k));
         set_phase(Phase::kKeyInAd, PhaseState::kFailed, now, "AD export lacks the key", nullptr);
       } else {
-        set_phase(Phase::kKeyInAd, PhaseState::kPending, eta, "no AD export given: cannot confirm", nullptr);
+        set_phase(Phase::kKeyInAd, PhaseState::kPending, eta, "no AD export given: cannot confirm",
+                  nullptr);
       }
     }
   }

@@ -11,12 +11,12 @@
 // whose time is unknown, and every finding names the facts it used in `details`.
 #pragma once
 
+#include <map>
+#include <vector>
+
 #include "finding.hpp"
 #include "identity.hpp"
 #include "timeline.hpp"
-
-#include <map>
-#include <vector>
 
 namespace hellotrace::host {
 
@@ -64,7 +64,8 @@ inline constexpr int64_t kDefaultSyncIntervalSeconds = 30 * 60;
 // `rule_findings` are the findings of the data rules so far (to cite what explains
 // an overdue sync); `users` get their sync_cycle and key_in_ad phases set.
 KeySyncResult analyze_key_sync(const KeySyncInput& input, const IdentityGraph& graph, int64_t now,
-                               std::map<int, UserTimeline>& users, const std::vector<Finding>& rule_findings);
+                               std::map<int, UserTimeline>& users,
+                               const std::vector<Finding>& rule_findings);
 
 // "00:30:00", "1.00:00:00", "30" (minutes?) → seconds; -1 when not a duration.
 int64_t parse_duration_seconds(std::string_view text);

@@ -1,12 +1,12 @@
 #include "loader.hpp"
 
 #define BOOST_DLL_USE_STD_FS
-#include <boost/dll/shared_library.hpp>
 #include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/dll/shared_library.hpp>
 #include <cstdlib>
 #include <regex>
 #include <set>
@@ -21,8 +21,7 @@ static std::vector<std::string> string_list(const char* const* list) {
   return out;
 }
 
-Plugin::Plugin(const ht_plugin* table, void* instance, fs::path path,
-               std::shared_ptr<void> library)
+Plugin::Plugin(const ht_plugin* table, void* instance, fs::path path, std::shared_ptr<void> library)
     : table_(table), instance_(instance), path_(std::move(path)), library_(std::move(library)) {}
 
 Plugin::~Plugin() {
@@ -75,16 +74,17 @@ std::string Registry::check_table(const ht_plugin* t) const {
     return fmt::format("plugin table too small ({} bytes)", t->struct_size);
   if (t->api_version_major != HT_PLUGIN_API_VERSION_MAJOR ||
       t->api_version_minor > HT_PLUGIN_API_VERSION_MINOR)
-    return fmt::format("incompatible plugin API version {}.{}.{} (this hellotrace supports {}.0 to {}.{})",
-                       t->api_version_major, t->api_version_minor, t->api_version_patch,
-                       HT_PLUGIN_API_VERSION_MAJOR, HT_PLUGIN_API_VERSION_MAJOR,
-                       HT_PLUGIN_API_VERSION_MINOR);
+    return fmt::format(
+        "incompatible plugin API version {}.{}.{} (this hellotrace supports {}.0 to {}.{})",
+        t->api_version_major, t->api_version_minor, t->api_version_patch,
+        HT_PLUGIN_API_VERSION_MAJOR, HT_PLUGIN_API_VERSION_MAJOR, HT_PLUGIN_API_VERSION_MINOR);
   static const std::regex kName("[a-z0-9][a-z0-9-]{0,63}");
   if (!t->name || !std::regex_match(t->name, kName))
     return "plugin name missing or not of the form [a-z0-9-]+";
   if (!t->version || !*t->version) return "plugin version missing";
-  if (find(t->name)) return fmt::format("duplicate plugin name '{}' (already loaded from {})",
-                                        t->name, find(t->name)->path().string());
+  if (find(t->name))
+    return fmt::format("duplicate plugin name '{}' (already loaded from {})", t->name,
+                       find(t->name)->path().string());
   const uint32_t caps = t->capabilities;
   if (!caps) return "plugin declares no capability";
   if (!t->init || !t->destroy) return "plugin table lacks init/destroy";
@@ -105,14 +105,14 @@ bool Registry::add_table(const ht_plugin* table, const std::string& config_json,
   return install(table, config_json, shown_path, nullptr);
 }
 
-bool Registry::install(const ht_plugin* table, const std::string& config_json,
-                       const fs::path& path, std::shared_ptr<void> library) {
+bool Registry::install(const ht_plugin* table, const std::string& config_json, const fs::path& path,
+                       std::shared_ptr<void> library) {
   const fs::path shown = path.empty() ? fs::path("(built in)") : path;
   const std::string problem = check_table(table);
   if (!problem.empty()) return refuse(shown, problem);
   std::string init_error;
-  void* instance = table->init(ht_str{config_json.data(), config_json.size()},
-                               &collect_init_error, &init_error);
+  void* instance =
+      table->init(ht_str{config_json.data(), config_json.size()}, &collect_init_error, &init_error);
   if (!instance) return refuse(shown, "init failed: " + init_error);
   plugins_.push_back(std::make_unique<Plugin>(table, instance, path, std::move(library)));
   return true;
@@ -122,7 +122,8 @@ bool Registry::load_file(const fs::path& file, const std::string& config_json) {
   std::error_code ec;
   const fs::path real = fs::canonical(file, ec);
   if (ec) return refuse(file, "cannot resolve path: " + ec.message());
-  if (std::string why = untrusted_reason(real); !why.empty()) return refuse(file, "the file " + why);
+  if (std::string why = untrusted_reason(real); !why.empty())
+    return refuse(file, "the file " + why);
   if (std::string why = untrusted_reason(real.parent_path()); !why.empty())
     return refuse(file, "its folder " + why);
   std::shared_ptr<boost::dll::shared_library> lib;

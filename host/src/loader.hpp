@@ -43,9 +43,9 @@ class Plugin {
 
 struct LoadOptions {
   std::vector<std::filesystem::path> plugin_dirs;  // --plugin-dir, first
-  bool use_environment = true;                      // HELLOTRACE_PLUGIN_PATH
-  bool use_default_dirs = true;                     // build tree, install prefix
-  std::string config_json = "{}";                   // given to every init()
+  bool use_environment = true;                     // HELLOTRACE_PLUGIN_PATH
+  bool use_default_dirs = true;                    // build tree, install prefix
+  std::string config_json = "{}";                  // given to every init()
 };
 
 class Registry {

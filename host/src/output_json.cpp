@@ -1,8 +1,7 @@
 #include "output_json.hpp"
 
-#include <hellotrace/time.hpp>
-
 #include <algorithm>
+#include <hellotrace/time.hpp>
 #include <map>
 #include <unordered_map>
 
@@ -104,8 +103,11 @@ json finding_to_json(const Finding& f, int64_t detected) {
           {"title", f.title},
           {"category", f.category},
           {"summary", f.summary},
-          {"user", {{"upn", text_or_null(s.user_upn)}, {"sid", text_or_null(s.user_sid)},
-                    {"dn", text_or_null(s.user_dn)}, {"sam", text_or_null(s.user_sam)}}},
+          {"user",
+           {{"upn", text_or_null(s.user_upn)},
+            {"sid", text_or_null(s.user_sid)},
+            {"dn", text_or_null(s.user_dn)},
+            {"sam", text_or_null(s.user_sam)}}},
           {"device", {{"name", text_or_null(s.device_name)}, {"id", text_or_null(s.device_id)}}},
           {"tenant", text_or_null(s.tenant_id)},
           {"time", time_or_null(f.first_time())},
@@ -139,13 +141,27 @@ void append_json_string(std::string& out, std::string_view s) {
     }
     if (c < 0x80) {
       switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           out += "\\u00";
           out.push_back(kHex[c >> 4]);
@@ -155,9 +171,13 @@ void append_json_string(std::string& out, std::string_view s) {
       continue;
     }
     // Multi-byte UTF-8: copy a valid sequence, replace an invalid byte.
-    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    size_t len = c >= 0xC2 && c <= 0xDF   ? 2
+                 : c >= 0xE0 && c <= 0xEF ? 3
+                 : c >= 0xF0 && c <= 0xF4 ? 4
+                                          : 0;
     bool ok = len && i + len <= s.size();
-    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
+    for (size_t k = 1; ok && k < len; ++k)
+      ok = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
     if (ok && len == 3) {
       const unsigned char c1 = static_cast<unsigned char>(s[i + 1]);
       ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
@@ -179,12 +199,16 @@ void append_json_string(std::string& out, std::string_view s) {
 
 namespace {
 void append_text_or_null(std::string& out, std::string_view s) {
-  if (s.empty()) out += "null";
-  else append_json_string(out, s);
+  if (s.empty())
+    out += "null";
+  else
+    append_json_string(out, s);
 }
 void append_number_or_null(std::string& out, uint64_t n) {
-  if (n == HT_NO_NUMBER) out += "null";
-  else out += std::to_string(n);
+  if (n == HT_NO_NUMBER)
+    out += "null";
+  else
+    out += std::to_string(n);
 }
 }  // namespace
 
@@ -197,7 +221,8 @@ void append_fields_json(std::string& out, const std::vector<Field>& fields) {
   for (size_t i = 0; i < fields.size(); ++i) {
     keys[i] = fields[i].name.empty() ? "#" + std::to_string(i + 1) : fields[i].name;
     int n = 1;
-    if (many) n = ++seen[keys[i]];
+    if (many)
+      n = ++seen[keys[i]];
     else
       for (size_t j = 0; j < i; ++j) n += keys[j] == keys[i];
     if (i) out.push_back(',');
@@ -211,8 +236,10 @@ void append_fields_json(std::string& out, const std::vector<Field>& fields) {
 void append_event_line(std::string& out, const Event& e) {
   const Subject& s = e.subject;
   out += "{\"time\":";
-  if (e.time == HT_NO_TIME) out += "null";
-  else append_json_string(out, time::format_iso(e.time));
+  if (e.time == HT_NO_TIME)
+    out += "null";
+  else
+    append_json_string(out, time::format_iso(e.time));
   out += ",\"source\":";
   append_json_string(out, e.source);
   out += ",\"kind\":";
@@ -222,8 +249,10 @@ void append_event_line(std::string& out, const Event& e) {
   out += ",\"provider\":";
   append_text_or_null(out, e.provider);
   out += ",\"event_id\":";
-  if (e.event_id == HT_NO_EVENT_ID) out += "null";
-  else out += std::to_string(e.event_id);
+  if (e.event_id == HT_NO_EVENT_ID)
+    out += "null";
+  else
+    out += std::to_string(e.event_id);
   out += ",\"user\":{\"sid\":";
   append_text_or_null(out, s.user_sid);
   out += ",\"upn\":";

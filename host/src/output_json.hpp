@@ -4,13 +4,11 @@
 // that only ever get added to (schema in docs/schema/).
 #pragma once
 
-#include "finding.hpp"
-
 #include <hellotrace/event.hpp>
-
 #include <nlohmann/json.hpp>
-
 #include <string>
+
+#include "finding.hpp"
 
 namespace hellotrace::host {
 

@@ -13,7 +13,9 @@
 namespace hellotrace::host {
 
 std::string format_diagnostic(const std::string& file, const Diagnostic& d) {
-  const char* sev = d.severity >= HT_DIAG_ERROR ? "error" : d.severity == HT_DIAG_WARNING ? "warning" : "note";
+  const char* sev = d.severity >= HT_DIAG_ERROR     ? "error"
+                    : d.severity == HT_DIAG_WARNING ? "warning"
+                                                    : "note";
   std::string where = file;
   if (d.position.line != HT_NO_NUMBER) where += fmt::format(":{}", d.position.line);
   if (d.position.offset != HT_NO_NUMBER) where += fmt::format(": offset 0x{:x}", d.position.offset);
@@ -39,9 +41,9 @@ struct Collector {
   }
   static void diagnose(void* ctx, const ht_diagnostic* d) {
     auto* self = static_cast<Collector*>(ctx);
-    self->result->diagnostics.push_back(
-        {d->severity, {d->position.line, d->position.offset, d->position.record},
-         std::string(from_ht(d->message))});
+    self->result->diagnostics.push_back({d->severity,
+                                         {d->position.line, d->position.offset, d->position.record},
+                                         std::string(from_ht(d->message))});
   }
 };
 }  // namespace
@@ -119,7 +121,8 @@ void Pipeline::run(const std::vector<InputFile>& files,
       size_t index;
       {
         std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return next_take >= files.size() || next_take < next_deliver + window; });
+        cv.wait(lock,
+                [&] { return next_take >= files.size() || next_take < next_deliver + window; });
         if (next_take >= files.size()) return;
         index = next_take++;
       }

@@ -4,14 +4,13 @@
 // gets a result (parsed, skipped with a reason, or failed with a reason).
 #pragma once
 
-#include "discovery.hpp"
-#include "loader.hpp"
-
-#include <hellotrace/event.hpp>
-
 #include <functional>
+#include <hellotrace/event.hpp>
 #include <string>
 #include <vector>
+
+#include "discovery.hpp"
+#include "loader.hpp"
 
 namespace hellotrace::host {
 
@@ -26,19 +25,19 @@ std::string format_diagnostic(const std::string& file, const Diagnostic& d);
 
 struct FileResult {
   InputFile input;
-  std::string parser;          // plugin name, empty when skipped
+  std::string parser;  // plugin name, empty when skipped
   int score = 0;
   std::vector<Event> events;
   std::vector<Diagnostic> diagnostics;
-  std::string skipped;         // why nobody claimed it
-  std::string failed;          // why it could not be read at all
+  std::string skipped;  // why nobody claimed it
+  std::string failed;   // why it could not be read at all
   double seconds = 0;
 };
 
 struct PipelineOptions {
-  unsigned threads = 0;          // 0: one per core
+  unsigned threads = 0;             // 0: one per core
   std::string options_json = "{}";  // given to parse() (timezone, …)
-  std::string force_parser;      // route every file to this plugin
+  std::string force_parser;         // route every file to this plugin
 };
 
 class Pipeline {

@@ -1,13 +1,12 @@
 #include "rules.hpp"
 
-#include <hellotrace/text/text.hpp>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <re2/re2.h>
 
 #include <algorithm>
 #include <fstream>
+#include <hellotrace/text/text.hpp>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -17,7 +16,8 @@ using nlohmann::json;
 namespace hellotrace::host {
 
 std::string RuleProblem::text() const {
-  return line ? fmt::format("{}:{}: {}", file, line, message) : fmt::format("{}: {}", file, message);
+  return line ? fmt::format("{}:{}: {}", file, line, message)
+              : fmt::format("{}: {}", file, message);
 }
 
 // Line of the first occurrence of `"id": "<id>"` (or of the id string) in the text.
@@ -66,7 +66,9 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
   } catch (const json::parse_error& e) {
     const size_t byte = e.byte ? e.byte - 1 : 0;
-    const size_t line = static_cast<size_t>(std::count(text.begin(), text.begin() + std::min(byte, text.size()), '\n')) + 1;
+    const size_t line = static_cast<size_t>(std::count(
+                            text.begin(), text.begin() + std::min(byte, text.size()), '\n')) +
+                        1;
     std::string what = e.what();
     if (auto p = what.find("parse error"); p != std::string::npos) what = what.substr(p);
     problems_.push_back({file, line, "not valid JSON: " + what});
@@ -75,10 +77,13 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
   const json* list = &doc;
   if (doc.is_object() && doc.contains("rules")) list = &doc["rules"];
   std::vector<json> items;
-  if (list->is_array()) items.assign(list->begin(), list->end());
-  else if (list->is_object()) items.push_back(*list);
+  if (list->is_array())
+    items.assign(list->begin(), list->end());
+  else if (list->is_object())
+    items.push_back(*list);
   else {
-    problems_.push_back({file, 1, "expected a rule object, an array of rules, or {\"rules\": [...]}"});
+    problems_.push_back(
+        {file, 1, "expected a rule object, an array of rules, or {\"rules\": [...]}"});
     return;
   }
   std::set<std::string> ids;
@@ -117,15 +122,19 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     if (!rule.id.empty() && ids.count(rule.id))
       bad.push_back(fmt::format("duplicate rule id \"{}\"", rule.id));
     if (!rule.severity.empty() && severity_rank(rule.severity) < 0)
-      bad.push_back(fmt::format("severity \"{}\" is not one of critical, high, medium, info", rule.severity));
+      bad.push_back(
+          fmt::format("severity \"{}\" is not one of critical, high, medium, info", rule.severity));
     if (rule.category.empty()) rule.category = rule.id.substr(0, rule.id.find('.'));
     rule.evidence = strings_of(j.value("evidence", json::array()));
     rule.suppressed_by = strings_of(j.value("suppressed_by", json::array()));
     const json m = j.value("match", json());
     std::vector<json> matchers;
-    if (m.is_array()) matchers.assign(m.begin(), m.end());
-    else if (m.is_object()) matchers.push_back(m);
-    else bad.push_back("missing \"match\" (an object or an array of objects)");
+    if (m.is_array())
+      matchers.assign(m.begin(), m.end());
+    else if (m.is_object())
+      matchers.push_back(m);
+    else
+      bad.push_back("missing \"match\" (an object or an array of objects)");
     for (const json& mj : matchers) {
       Matcher matcher;
       if (!mj.is_object()) {
@@ -133,15 +142,21 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
         continue;
       }
       for (const auto& [key, value] : mj.items()) {
-        if (key == "kind") matcher.kinds = strings_of(value);
-        else if (key == "source") matcher.sources = strings_of(value);
+        if (key == "kind")
+          matcher.kinds = strings_of(value);
+        else if (key == "source")
+          matcher.sources = strings_of(value);
         else if (key == "event_id") {
-          if (value.is_number_integer()) matcher.event_ids.push_back(value.get<int64_t>());
+          if (value.is_number_integer())
+            matcher.event_ids.push_back(value.get<int64_t>());
           else if (value.is_array())
             for (const auto& x : value)
-              if (x.is_number_integer()) matcher.event_ids.push_back(x.get<int64_t>());
-              else bad.push_back("\"event_id\" entries must be integers");
-          else bad.push_back("\"event_id\" must be an integer or an array of integers");
+              if (x.is_number_integer())
+                matcher.event_ids.push_back(x.get<int64_t>());
+              else
+                bad.push_back("\"event_id\" entries must be integers");
+          else
+            bad.push_back("\"event_id\" must be an integer or an array of integers");
         } else if (key == "fields") {
           if (!value.is_object()) {
             bad.push_back("\"fields\" must map field names to RE2 patterns");
@@ -154,8 +169,10 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
             }
             auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
             if (!re->ok())
-              bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}", field, re->error()));
-            else matcher.all.push_back({field, std::move(re)});
+              bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}",
+                                        field, re->error()));
+            else
+              matcher.all.push_back({field, std::move(re)});
           }
         } else {
           bad.push_back(fmt::format("unknown key \"{}\" in \"match\"", key));
@@ -164,12 +181,16 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
       rule.match.push_back(std::move(matcher));
     }
     for (const auto& [key, value] : j.items()) {
-      static const std::set<std::string> kKnown = {"id", "title", "severity", "category", "summary", "match", "evidence", "suppressed_by", "remediation", "documentation", "description"};
+      static const std::set<std::string> kKnown = {
+          "id",       "title",         "severity",    "category",      "summary",    "match",
+          "evidence", "suppressed_by", "remediation", "documentation", "description"};
       if (!kKnown.count(key)) bad.push_back(fmt::format("unknown key \"{}\"", key));
     }
     if (!bad.empty()) {
       for (const auto& b : bad)
-        problems_.push_back({file, rule.line, (rule.id.empty() ? fmt::format("rule #{}", i + 1) : "rule " + rule.id) + ": " + b});
+        problems_.push_back(
+            {file, rule.line,
+             (rule.id.empty() ? fmt::format("rule #{}", i + 1) : "rule " + rule.id) + ": " + b});
       continue;
     }
     ids.insert(rule.id);
@@ -178,9 +199,14 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
 }
 
 static bool matches(const Matcher& m, const Event& e) {
-  if (!m.kinds.empty() && std::find(m.kinds.begin(), m.kinds.end(), e.kind) == m.kinds.end()) return false;
-  if (!m.sources.empty() && std::find(m.sources.begin(), m.sources.end(), e.source) == m.sources.end()) return false;
-  if (!m.event_ids.empty() && std::find(m.event_ids.begin(), m.event_ids.end(), e.event_id) == m.event_ids.end()) return false;
+  if (!m.kinds.empty() && std::find(m.kinds.begin(), m.kinds.end(), e.kind) == m.kinds.end())
+    return false;
+  if (!m.sources.empty() &&
+      std::find(m.sources.begin(), m.sources.end(), e.source) == m.sources.end())
+    return false;
+  if (!m.event_ids.empty() &&
+      std::find(m.event_ids.begin(), m.event_ids.end(), e.event_id) == m.event_ids.end())
+    return false;
   for (const auto& c : m.all) {
     const std::string* v = e.field(c.field);
     if (!v || !RE2::PartialMatch(*v, *c.pattern)) return false;
@@ -200,7 +226,8 @@ std::vector<const Rule*> RuleSet::match(const Event& e) const {
     std::vector<const Rule*> kept;
     for (const Rule* r : hits) {
       const bool suppressed = std::any_of(hits.begin(), hits.end(), [&](const Rule* o) {
-        return std::find(r->suppressed_by.begin(), r->suppressed_by.end(), o->id) != r->suppressed_by.end();
+        return std::find(r->suppressed_by.begin(), r->suppressed_by.end(), o->id) !=
+               r->suppressed_by.end();
       });
       if (!suppressed) kept.push_back(r);
     }
@@ -210,10 +237,10 @@ std::vector<const Rule*> RuleSet::match(const Event& e) const {
 }
 
 std::string subject_key(const Subject& s) {
-  std::string user = !s.user_sid.empty() ? s.user_sid
+  std::string user = !s.user_sid.empty()   ? s.user_sid
                      : !s.user_upn.empty() ? s.user_upn
-                     : !s.user_dn.empty() ? s.user_dn
-                                          : s.user_sam;
+                     : !s.user_dn.empty()  ? s.user_dn
+                                           : s.user_sam;
   std::string device = !s.device_id.empty() ? s.device_id : s.device_name;
   return text::to_lower(user) + "|" + text::to_lower(device);
 }
@@ -234,12 +261,17 @@ Evidence FindingCollector::evidence_of(const Event& e, const std::vector<std::st
 
 static std::string fill(std::string text, const Subject& s) {
   auto replace = [&](std::string_view key, const std::string& value) {
-    for (size_t at; (at = text.find(key)) != std::string::npos;) text.replace(at, key.size(), value);
+    for (size_t at; (at = text.find(key)) != std::string::npos;)
+      text.replace(at, key.size(), value);
   };
-  const std::string user = !s.user_upn.empty() ? s.user_upn : !s.user_sam.empty() ? s.user_sam
-                           : !s.user_sid.empty() ? s.user_sid : !s.user_dn.empty() ? s.user_dn : "the user";
+  const std::string user = !s.user_upn.empty()   ? s.user_upn
+                           : !s.user_sam.empty() ? s.user_sam
+                           : !s.user_sid.empty() ? s.user_sid
+                           : !s.user_dn.empty()  ? s.user_dn
+                                                 : "the user";
   replace("{user}", user);
-  replace("{device}", s.device_name.empty() ? (s.device_id.empty() ? "the device" : s.device_id) : s.device_name);
+  replace("{device}", s.device_name.empty() ? (s.device_id.empty() ? "the device" : s.device_id)
+                                            : s.device_name);
   return text;
 }
 
@@ -293,9 +325,8 @@ void FindingCollector::add(Finding f) {
 std::vector<Finding> FindingCollector::take() {
   std::vector<Finding> out;
   for (auto& [k, f] : findings_) {
-    std::stable_sort(f.evidence.begin(), f.evidence.end(), [](const Evidence& a, const Evidence& b) {
-      return a.time < b.time;
-    });
+    std::stable_sort(f.evidence.begin(), f.evidence.end(),
+                     [](const Evidence& a, const Evidence& b) { return a.time < b.time; });
     out.push_back(std::move(f));
   }
   findings_.clear();

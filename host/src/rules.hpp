@@ -5,15 +5,14 @@
 // matching events as evidence.
 #pragma once
 
-#include "finding.hpp"
-
-#include <hellotrace/event.hpp>
-
 #include <filesystem>
+#include <hellotrace/event.hpp>
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "finding.hpp"
 
 namespace re2 {
 class RE2;
@@ -35,10 +34,10 @@ struct Matcher {
 
 struct Rule {
   std::string id, title, severity, category;
-  std::vector<Matcher> match;           // any of
-  std::vector<std::string> evidence;    // field names quoted in the excerpt
+  std::vector<Matcher> match;              // any of
+  std::vector<std::string> evidence;       // field names quoted in the excerpt
   std::vector<std::string> suppressed_by;  // ids that, matching the same event, win
-  std::string summary;                  // may use {user}, {device}
+  std::string summary;                     // may use {user}, {device}
   std::string remediation, documentation;
   std::string file;
   size_t line = 0;

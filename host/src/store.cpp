@@ -1,15 +1,14 @@
 #include "store.hpp"
 
-#include "output_json.hpp"
-
-#include <hellotrace/time.hpp>
-
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <hellotrace/time.hpp>
 #include <stdexcept>
+
+#include "output_json.hpp"
 
 namespace fs = std::filesystem;
 
@@ -83,16 +82,18 @@ CREATE VIEW skipped_sources AS
 
 static void check(int rc, sqlite3* db, const char* what) {
   if (rc != SQLITE_OK && rc != SQLITE_DONE && rc != SQLITE_ROW)
-    throw std::runtime_error(fmt::format("database: {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    throw std::runtime_error(
+        fmt::format("database: {}: {}", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
 }
 
-Store::Store(fs::path target, size_t batch_size) : target_(std::move(target)), batch_size_(batch_size) {
+Store::Store(fs::path target, size_t batch_size)
+    : target_(std::move(target)), batch_size_(batch_size) {
   temp_ = target_;
   temp_ += fmt::format(".tmp-{}", ::getpid());
   std::error_code ec;
   fs::remove(temp_, ec);
-  check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr), db_,
-        ("cannot create " + temp_.string()).c_str());
+  check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
+        db_, ("cannot create " + temp_.string()).c_str());
   // The file only becomes the user's database after commit(), so durability of
   // each transaction does not matter: the rename is the commit point.
   exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;");
@@ -102,20 +103,24 @@ Store::Store(fs::path target, size_t batch_size) : target_(std::move(target)), b
       "INSERT INTO events(source_id,time,time_utc,time_flags,plugin,kind,channel,provider,event_id,"
       "user_sid,user_upn,user_dn,user_sam,device_name,device_id,tenant_id,ngc_key_id,fields,"
       "origin_line,origin_offset,origin_record) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
-  insert_diag_ = prepare("INSERT INTO diagnostics(source_id,severity,line,offset,record,message) VALUES(?,?,?,?,?,?)");
+  insert_diag_ = prepare(
+      "INSERT INTO diagnostics(source_id,severity,line,offset,record,message) VALUES(?,?,?,?,?,?)");
   insert_finding_ = prepare(
-      "INSERT INTO findings(rule,severity,title,category,summary,user_upn,user_sid,user_dn,user_sam,"
+      "INSERT INTO "
+      "findings(rule,severity,title,category,summary,user_upn,user_sid,user_dn,user_sam,"
       "device_name,device_id,tenant_id,first_evidence,last_evidence,remediation,documentation,json)"
       " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
   insert_evidence_ = prepare(
-      "INSERT INTO evidence(finding_id,file,line,offset,record,time_utc,source,kind,event_id,excerpt)"
+      "INSERT INTO "
+      "evidence(finding_id,file,line,offset,record,time_utc,source,kind,event_id,excerpt)"
       " VALUES(?,?,?,?,?,?,?,?,?,?)");
   set_meta("schema_version", std::to_string(kStoreSchemaVersion));
   exec("BEGIN");
 }
 
 Store::~Store() {
-  for (sqlite3_stmt* s : {insert_event_, insert_source_, insert_diag_, insert_finding_, insert_evidence_})
+  for (sqlite3_stmt* s :
+       {insert_event_, insert_source_, insert_diag_, insert_finding_, insert_evidence_})
     sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
   if (!committed_) {
@@ -147,12 +152,16 @@ void Store::step_reset(sqlite3_stmt* s) {
 }
 
 static void bind_text(sqlite3_stmt* s, int i, std::string_view v) {
-  if (v.empty()) sqlite3_bind_null(s, i);
-  else sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  if (v.empty())
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 static void bind_number(sqlite3_stmt* s, int i, uint64_t v) {
-  if (v == HT_NO_NUMBER) sqlite3_bind_null(s, i);
-  else sqlite3_bind_int64(s, i, static_cast<int64_t>(v));
+  if (v == HT_NO_NUMBER)
+    sqlite3_bind_null(s, i);
+  else
+    sqlite3_bind_int64(s, i, static_cast<int64_t>(v));
 }
 
 void Store::maybe_rotate_batch() {
@@ -181,9 +190,13 @@ void Store::set_source_events(int64_t id, uint64_t events) {
   check(rc, db_, "update source");
 }
 
-void Store::add_diagnostic(int64_t source_id, int severity, const Position& at, const std::string& message) {
+void Store::add_diagnostic(int64_t source_id, int severity, const Position& at,
+                           const std::string& message) {
   sqlite3_bind_int64(insert_diag_, 1, source_id);
-  bind_text(insert_diag_, 2, severity >= HT_DIAG_ERROR ? "error" : severity == HT_DIAG_WARNING ? "warning" : "note");
+  bind_text(insert_diag_, 2,
+            severity >= HT_DIAG_ERROR     ? "error"
+            : severity == HT_DIAG_WARNING ? "warning"
+                                          : "note");
   bind_number(insert_diag_, 3, at.line);
   bind_number(insert_diag_, 4, at.offset);
   bind_number(insert_diag_, 5, at.record);
@@ -206,8 +219,10 @@ void Store::add_event(int64_t source_id, const Event& e) {
   bind_text(s, 6, e.kind);
   bind_text(s, 7, e.channel);
   bind_text(s, 8, e.provider);
-  if (e.event_id == HT_NO_EVENT_ID) sqlite3_bind_null(s, 9);
-  else sqlite3_bind_int64(s, 9, e.event_id);
+  if (e.event_id == HT_NO_EVENT_ID)
+    sqlite3_bind_null(s, 9);
+  else
+    sqlite3_bind_int64(s, 9, e.event_id);
   const Subject& u = e.subject;
   int i = 10;
   for (const std::string* v : {&u.user_sid, &u.user_upn, &u.user_dn, &u.user_sam, &u.device_name,
@@ -228,9 +243,9 @@ void Store::add_finding(const Finding& f, const std::string& json) {
   sqlite3_stmt* s = insert_finding_;
   const Subject& u = f.subject;
   int i = 1;
-  for (const std::string* v : {&f.rule, &f.severity, &f.title, &f.category, &f.summary, &u.user_upn,
-                               &u.user_sid, &u.user_dn, &u.user_sam, &u.device_name, &u.device_id,
-                               &u.tenant_id})
+  for (const std::string* v :
+       {&f.rule, &f.severity, &f.title, &f.category, &f.summary, &u.user_upn, &u.user_sid,
+        &u.user_dn, &u.user_sam, &u.device_name, &u.device_id, &u.tenant_id})
     bind_text(s, i++, *v);
   bind_text(s, i++, time::format_iso(f.first_time()));
   bind_text(s, i++, time::format_iso(f.last_time()));
@@ -249,8 +264,10 @@ void Store::add_finding(const Finding& f, const std::string& json) {
     bind_text(v, 6, time::format_iso(e.time));
     bind_text(v, 7, e.source);
     bind_text(v, 8, e.kind);
-    if (e.event_id == HT_NO_EVENT_ID) sqlite3_bind_null(v, 9);
-    else sqlite3_bind_int64(v, 9, e.event_id);
+    if (e.event_id == HT_NO_EVENT_ID)
+      sqlite3_bind_null(v, 9);
+    else
+      sqlite3_bind_int64(v, 9, e.event_id);
     bind_text(v, 10, e.excerpt);
     step_reset(v);
   }
@@ -267,11 +284,13 @@ void Store::set_meta(const std::string& key, const std::string& value) {
 
 void Store::commit() {
   exec("COMMIT");
-  exec("CREATE INDEX events_by_user ON events(user_sid, user_upn);"
-       "CREATE INDEX events_by_kind ON events(kind, time);"
-       "CREATE INDEX evidence_by_finding ON evidence(finding_id);");
-  for (sqlite3_stmt*& s : {std::ref(insert_event_), std::ref(insert_source_), std::ref(insert_diag_),
-                           std::ref(insert_finding_), std::ref(insert_evidence_)}) {
+  exec(
+      "CREATE INDEX events_by_user ON events(user_sid, user_upn);"
+      "CREATE INDEX events_by_kind ON events(kind, time);"
+      "CREATE INDEX evidence_by_finding ON evidence(finding_id);");
+  for (sqlite3_stmt*& s :
+       {std::ref(insert_event_), std::ref(insert_source_), std::ref(insert_diag_),
+        std::ref(insert_finding_), std::ref(insert_evidence_)}) {
     sqlite3_finalize(s);
     s = nullptr;
   }
@@ -284,7 +303,9 @@ void Store::commit() {
   }
   std::error_code ec;
   fs::rename(temp_, target_, ec);
-  if (ec) throw std::runtime_error(fmt::format("database: cannot rename {} to {}: {}", temp_.string(), target_.string(), ec.message()));
+  if (ec)
+    throw std::runtime_error(fmt::format("database: cannot rename {} to {}: {}", temp_.string(),
+                                         target_.string(), ec.message()));
   committed_ = true;
 }
 

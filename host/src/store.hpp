@@ -5,14 +5,13 @@
 // previous database untouched.
 #pragma once
 
-#include "finding.hpp"
-
-#include <hellotrace/event.hpp>
-
 #include <cstdint>
 #include <filesystem>
+#include <hellotrace/event.hpp>
 #include <string>
 #include <vector>
+
+#include "finding.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -32,7 +31,8 @@ class Store {
   int64_t add_source(const std::string& path, const std::string& parser, uint64_t size,
                      const std::string& status, const std::string& reason);
   void set_source_events(int64_t source_id, uint64_t events);
-  void add_diagnostic(int64_t source_id, int severity, const Position& at, const std::string& message);
+  void add_diagnostic(int64_t source_id, int severity, const Position& at,
+                      const std::string& message);
   void add_event(int64_t source_id, const Event& e);
   void add_finding(const Finding& f, const std::string& json);
   void set_meta(const std::string& key, const std::string& value);

@@ -1,24 +1,23 @@
 #include "timeline.hpp"
 
-#include "keysync.hpp"
-
+#include <algorithm>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
-
-#include <algorithm>
 #include <map>
-#include <span>
 #include <set>
+#include <span>
 #include <unordered_map>
+
+#include "keysync.hpp"
 
 namespace hellotrace::host {
 
 using text::iequals;
 
 const char* phase_name(Phase p) {
-  static const char* const kNames[] = {"policy",        "device_joined",  "prt",
-                                       "prerequisites", "provisioning",   "key_registered",
-                                       "sync_cycle",    "key_in_ad",      "onprem_signin"};
+  static const char* const kNames[] = {"policy",        "device_joined", "prt",
+                                       "prerequisites", "provisioning",  "key_registered",
+                                       "sync_cycle",    "key_in_ad",     "onprem_signin"};
   return kNames[static_cast<size_t>(p)];
 }
 
@@ -37,10 +36,14 @@ const char* phase_title(Phase p) {
 
 const char* phase_state_name(PhaseState s) {
   switch (s) {
-    case PhaseState::kDone: return "done";
-    case PhaseState::kFailed: return "failed";
-    case PhaseState::kPending: return "pending";
-    case PhaseState::kUnknown: break;
+    case PhaseState::kDone:
+      return "done";
+    case PhaseState::kFailed:
+      return "failed";
+    case PhaseState::kPending:
+      return "pending";
+    case PhaseState::kUnknown:
+      break;
   }
   return "unknown";
 }
@@ -62,9 +65,16 @@ Answer answer(const Event& e, std::string_view field) {
 
 void yes_no(std::vector<PhaseSignal>& out, const Event& e, std::string_view field, Phase phase) {
   switch (answer(e, field)) {
-    case Answer::kYes: out.push_back({phase, PhaseState::kDone, std::string(field) + " = " + e.field_or(field).data()}); break;
-    case Answer::kNo: out.push_back({phase, PhaseState::kFailed, std::string(field) + " = " + e.field_or(field).data()}); break;
-    case Answer::kNone: break;
+    case Answer::kYes:
+      out.push_back(
+          {phase, PhaseState::kDone, std::string(field) + " = " + e.field_or(field).data()});
+      break;
+    case Answer::kNo:
+      out.push_back(
+          {phase, PhaseState::kFailed, std::string(field) + " = " + e.field_or(field).data()});
+      break;
+    case Answer::kNone:
+      break;
   }
 }
 
@@ -88,10 +98,12 @@ std::vector<PhaseSignal> phase_signals(const Event& e) {
     yes_no(out, e, "DeviceIsJoined", Phase::kDeviceJoined);
     yes_no(out, e, "AADPrt", Phase::kPrt);
     yes_no(out, e, "NgcPolicyEnabled", Phase::kPolicy);
-    if (e.event_id == 358) out.push_back({Phase::kPrerequisites, PhaseState::kDone, "event 358: prerequisites passed"});
+    if (e.event_id == 358)
+      out.push_back({Phase::kPrerequisites, PhaseState::kDone, "event 358: prerequisites passed"});
     if (e.event_id >= 360 && e.event_id <= 362)
-      out.push_back({Phase::kPrerequisites, PhaseState::kFailed,
-                     "event " + std::to_string(e.event_id) + ": provisioning will not be launched"});
+      out.push_back(
+          {Phase::kPrerequisites, PhaseState::kFailed,
+           "event " + std::to_string(e.event_id) + ": provisioning will not be launched"});
   } else if (k == "device.state") {
     yes_no(out, e, "AzureAdJoined", Phase::kDeviceJoined);
   } else if (k == "sso.state") {
@@ -99,24 +111,35 @@ std::vector<PhaseSignal> phase_signals(const Event& e) {
   } else if (k == "user.state") {
     if (answer(e, "NgcSet") == Answer::kYes) {
       out.push_back({Phase::kProvisioning, PhaseState::kDone, "NgcSet = YES"});
-      out.push_back({Phase::kKeyRegistered, PhaseState::kDone, "NgcSet = YES, NgcKeyId " + std::string(e.field_or("NgcKeyId"))});
+      out.push_back({Phase::kKeyRegistered, PhaseState::kDone,
+                     "NgcSet = YES, NgcKeyId " + std::string(e.field_or("NgcKeyId"))});
     }
   } else if (k == "device.joined") {
     out.push_back({Phase::kDeviceJoined, PhaseState::kDone, "device registration succeeded"});
   } else if (k == "device.join_failed") {
-    out.push_back({Phase::kDeviceJoined, PhaseState::kFailed, "device registration failed: " + std::string(e.field_or("ExitCode", e.field_or("ErrorCode")))});
+    out.push_back({Phase::kDeviceJoined, PhaseState::kFailed,
+                   "device registration failed: " +
+                       std::string(e.field_or("ExitCode", e.field_or("ErrorCode")))});
   } else if (k == "ngc.key_registered") {
     out.push_back({Phase::kProvisioning, PhaseState::kDone, "NGC key created"});
-    out.push_back({Phase::kKeyRegistered, PhaseState::kDone, "event 300: key " + std::string(e.field_or("KeyId")) + " registered, attestation " + std::string(e.field_or("Attestation", "unknown"))});
-  } else if (k == "hello.error" && (e.event_id == 7055 || e.event_id == 7066 || e.event_id == 7225 ||
-                                     e.event_id == 7510 || e.event_id == 7555)) {
+    out.push_back({Phase::kKeyRegistered, PhaseState::kDone,
+                   "event 300: key " + std::string(e.field_or("KeyId")) +
+                       " registered, attestation " +
+                       std::string(e.field_or("Attestation", "unknown"))});
+  } else if (k == "hello.error" &&
+             (e.event_id == 7055 || e.event_id == 7066 || e.event_id == 7225 ||
+              e.event_id == 7510 || e.event_id == 7555)) {
     // The failure twins of "container provisioning / certificate enrollment / key
     // creation / key registration / container creation started" (rules/provisioning.json).
-    out.push_back({Phase::kProvisioning, PhaseState::kFailed,
-                   "HelloForBusiness event " + std::to_string(e.event_id) + " failed: " +
-                       std::string(e.field_or("Error", e.field_or("ErrorCode", e.field_or("Result"))))});
+    out.push_back(
+        {Phase::kProvisioning, PhaseState::kFailed,
+         "HelloForBusiness event " + std::to_string(e.event_id) + " failed: " +
+             std::string(e.field_or("Error", e.field_or("ErrorCode", e.field_or("Result"))))});
   } else if (k == "ngc.key_registration_failed") {
-    out.push_back({Phase::kKeyRegistered, PhaseState::kFailed, "event 301: registration failed: " + std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " + std::string(e.field_or("ServerErrorMessage"))});
+    out.push_back({Phase::kKeyRegistered, PhaseState::kFailed,
+                   "event 301: registration failed: " +
+                       std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " +
+                       std::string(e.field_or("ServerErrorMessage"))});
   }
   return out;
 }
@@ -125,18 +148,24 @@ std::vector<PhaseSignal> phase_signals(const Event& e) {
 
 static const std::map<std::string, std::vector<std::string>, std::less<>>& summary_fields() {
   static const std::map<std::string, std::vector<std::string>, std::less<>> kFields = {
-      {"prereq.check", {"PreReqResult", "IsDeviceJoined", "IsUserAzureAD", "PolicyEnabled", "PostLogonEnabled",
-                        "DeviceEligible", "SessionIsNotRemote", "DeviceIsJoined", "AADPrt", "NgcPolicyEnabled",
-                        "NgcPostLogonProvisioningEnabled", "NgcHardwarePolicyMet", "UserIsRemote"}},
+      {"prereq.check",
+       {"PreReqResult", "IsDeviceJoined", "IsUserAzureAD", "PolicyEnabled", "PostLogonEnabled",
+        "DeviceEligible", "SessionIsNotRemote", "DeviceIsJoined", "AADPrt", "NgcPolicyEnabled",
+        "NgcPostLogonProvisioningEnabled", "NgcHardwarePolicyMet", "UserIsRemote"}},
       {"device.state", {"AzureAdJoined", "DomainJoined", "DomainName"}},
       {"device.details", {"DeviceId", "DeviceAuthStatus", "TpmProtected"}},
       {"sso.state", {"AzureAdPrt", "AzureAdPrtUpdateTime", "Attempt Status", "Server Error Code"}},
       {"user.state", {"NgcSet", "NgcKeyId", "CanReset"}},
-      {"device.diagnostics", {"Error Phase", "Client ErrorCode", "Server ErrorCode", "AadRecoveryEnabled", "KeySignTest"}},
+      {"device.diagnostics",
+       {"Error Phase", "Client ErrorCode", "Server ErrorCode", "AadRecoveryEnabled",
+        "KeySignTest"}},
       {"ngc.key_registered", {"KeyId", "UPN", "Attestation"}},
-      {"ngc.key_registration_failed", {"ErrorCode", "ServerErrorMessage", "RecommendedClientResponse"}},
+      {"ngc.key_registration_failed",
+       {"ErrorCode", "ServerErrorMessage", "RecommendedClientResponse"}},
       {"device.join_failed", {"ExitCode", "ServerErrorMessage", "ErrorCode", "HttpStatus"}},
-      {"sync.scheduler", {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled", "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"}},
+      {"sync.scheduler",
+       {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled",
+        "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"}},
       {"sync.cycle", {"Connector", "RunProfile", "RunResult", "StartUtc"}},
       {"sync.cycle_requested", {"Result", "Message"}},
       {"sync.run_step", {"StepResult", "ExportUpdates", "ExportFailures"}},
@@ -153,7 +182,9 @@ static std::string summarize(const Event& e) {
   std::string out;
   int n = 0;
   for (const Field& f : e.fields) {
-    if (f.name.empty() || f.name[0] == '@' || f.name == "section" || f.name == "run" || f.value.empty()) continue;
+    if (f.name.empty() || f.name[0] == '@' || f.name == "section" || f.name == "run" ||
+        f.value.empty())
+      continue;
     if (n++ == 4) break;
     if (!out.empty()) out += "; ";
     out += f.name + "=" + (f.value.size() > 80 ? f.value.substr(0, 80) + "…" : f.value);
@@ -184,7 +215,8 @@ struct Analysis::Impl {
       p.state = s.state;
       p.time = entry.time;
       p.note = std::move(s.note);
-      p.evidence = Evidence{entry.file, entry.origin, entry.time, entry.source, entry.kind, entry.event_id, entry.summary};
+      p.evidence = Evidence{entry.file, entry.origin,   entry.time,   entry.source,
+                            entry.kind, entry.event_id, entry.summary};
     }
   }
 
@@ -208,8 +240,10 @@ void Analysis::observe(const Event& e) {
   m.collector.observe(e);
   if (e.kind == "eventlog.record") return;  // not part of any enrollment story
   const auto link = m.graph.observe(e);
-  Impl::Kept k{{e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0}, link.user,
-               link.device};
+  Impl::Kept k{
+      {e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0},
+      link.user,
+      link.device};
   m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
   m.keysync.observe(e, link.user, link.device);
   m.kept.push_back(std::move(k));
@@ -222,7 +256,9 @@ static bool later(int64_t a, int64_t b) {  // a is later evidence than b (no tim
 
 // Fills a finding's subject from its identity (a SID-only event gains the UPN).
 static void enrich(Subject& s, const Identity* user, const Identity* device) {
-  auto first = [](const std::vector<std::string>& v) { return v.empty() ? std::string() : v.front(); };
+  auto first = [](const std::vector<std::string>& v) {
+    return v.empty() ? std::string() : v.front();
+  };
   if (user) {
     if (s.user_upn.empty()) s.user_upn = first(user->upns);
     if (s.user_sid.empty()) s.user_sid = first(user->sids);
@@ -275,23 +311,28 @@ Report Analysis::finish() {
     if (!report.identities[id].is_device) {
       if (auto it = by_user.find(id); it != by_user.end()) merge_phases(it->second, phases);
     } else {
-      for (auto [it, end] = users_of_device.equal_range(id); it != end; ++it) merge_phases(by_user[it->second], phases);
+      for (auto [it, end] = users_of_device.equal_range(id); it != end; ++it)
+        merge_phases(by_user[it->second], phases);
     }
   }
   for (auto& k : m.kept) {
     const int u = m.graph.resolve(k.user_node);
     if (u >= 0) {
       UserTimeline& t = by_user[u];
-      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(std::move(k.entry));
-      else ++t.entries_omitted;
+      if (t.entries.size() < m.options.max_entries_per_user)
+        t.entries.push_back(std::move(k.entry));
+      else
+        ++t.entries_omitted;
       continue;
     }
     const int d = m.graph.resolve(k.device_node);
     if (d < 0) continue;
     for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) {
       UserTimeline& t = by_user[it->second];
-      if (t.entries.size() < m.options.max_entries_per_user) t.entries.push_back(k.entry);
-      else ++t.entries_omitted;
+      if (t.entries.size() < m.options.max_entries_per_user)
+        t.entries.push_back(k.entry);
+      else
+        ++t.entries_omitted;
     }
   }
   m.kept.clear();
@@ -300,10 +341,12 @@ Report Analysis::finish() {
   // Findings: rules per event, regrouped per resolved identity (and device).
   std::vector<Finding> raw = m.collector.take();
   auto identity_of = [&](const Subject& s, bool device) -> int {
-    const std::pair<FactType, const std::string*> user_facts[] = {{FactType::kSid, &s.user_sid}, {FactType::kUpn, &s.user_upn},
-                                                                  {FactType::kDn, &s.user_dn}, {FactType::kSam, &s.user_sam}};
-    const std::pair<FactType, const std::string*> device_facts[] = {{FactType::kDeviceId, &s.device_id},
-                                                                    {FactType::kDeviceName, &s.device_name}};
+    const std::pair<FactType, const std::string*> user_facts[] = {{FactType::kSid, &s.user_sid},
+                                                                  {FactType::kUpn, &s.user_upn},
+                                                                  {FactType::kDn, &s.user_dn},
+                                                                  {FactType::kSam, &s.user_sam}};
+    const std::pair<FactType, const std::string*> device_facts[] = {
+        {FactType::kDeviceId, &s.device_id}, {FactType::kDeviceName, &s.device_name}};
     using Facts = std::span<const std::pair<FactType, const std::string*>>;
     for (const auto& [type, value] : device ? Facts(device_facts) : Facts(user_facts))
       if (auto id = m.graph.find(type, *value)) return *id;
@@ -318,7 +361,8 @@ Report Analysis::finish() {
   for (Finding& f : raw) {
     const int u = identity_of(f.subject, false);
     const int d = identity_of(f.subject, true);
-    enrich(f.subject, u >= 0 ? &report.identities[u] : nullptr, d >= 0 ? &report.identities[d] : nullptr);
+    enrich(f.subject, u >= 0 ? &report.identities[u] : nullptr,
+           d >= 0 ? &report.identities[d] : nullptr);
     auto [it, inserted] = grouped.try_emplace({f.rule, u, d}, f);
     if (inserted) continue;
     Finding& have = it->second;
@@ -327,29 +371,36 @@ Report Analysis::finish() {
   }
   for (auto& [key, f] : grouped) {
     std::stable_sort(f.evidence.begin(), f.evidence.end(),
-                     [](const Evidence& a, const Evidence& b) { return later(b.time, a.time) && a.time != b.time; });
+                     [](const Evidence& a, const Evidence& b) {
+                       return later(b.time, a.time) && a.time != b.time;
+                     });
     report.findings.push_back(std::move(f));
   }
-  std::stable_sort(report.findings.begin(), report.findings.end(), [](const Finding& a, const Finding& b) {
-    if (severity_rank(a.severity) != severity_rank(b.severity)) return severity_rank(a.severity) > severity_rank(b.severity);
-    if (a.rule != b.rule) return a.rule < b.rule;
-    return subject_key(a.subject) < subject_key(b.subject);
-  });
+  std::stable_sort(report.findings.begin(), report.findings.end(),
+                   [](const Finding& a, const Finding& b) {
+                     if (severity_rank(a.severity) != severity_rank(b.severity))
+                       return severity_rank(a.severity) > severity_rank(b.severity);
+                     if (a.rule != b.rule) return a.rule < b.rule;
+                     return subject_key(a.subject) < subject_key(b.subject);
+                   });
   for (size_t i = 0; i < report.findings.size(); ++i) {
     const int u = identity_of(report.findings[i].subject, false);
     if (auto it = by_user.find(u); it != by_user.end()) it->second.findings.push_back(i);
   }
 
   for (auto& [u, t] : by_user) {
-    std::stable_sort(t.entries.begin(), t.entries.end(), [](const TimelineEntry& a, const TimelineEntry& b) {
-      if (a.time == HT_NO_TIME || b.time == HT_NO_TIME) return a.time != HT_NO_TIME && b.time == HT_NO_TIME;
-      return a.time < b.time;
-    });
+    std::stable_sort(t.entries.begin(), t.entries.end(),
+                     [](const TimelineEntry& a, const TimelineEntry& b) {
+                       if (a.time == HT_NO_TIME || b.time == HT_NO_TIME)
+                         return a.time != HT_NO_TIME && b.time == HT_NO_TIME;
+                       return a.time < b.time;
+                     });
     report.users.push_back(std::move(t));
   }
-  std::stable_sort(report.users.begin(), report.users.end(), [&](const UserTimeline& a, const UserTimeline& b) {
-    return report.identities[a.identity].display() < report.identities[b.identity].display();
-  });
+  std::stable_sort(
+      report.users.begin(), report.users.end(), [&](const UserTimeline& a, const UserTimeline& b) {
+        return report.identities[a.identity].display() < report.identities[b.identity].display();
+      });
   return report;
 }
 

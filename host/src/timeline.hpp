@@ -11,29 +11,28 @@
 //    under SID, UPN and DN gets one finding with all the evidence.
 #pragma once
 
-#include "finding.hpp"
-#include "identity.hpp"
-#include "rules.hpp"
-
-#include <hellotrace/event.hpp>
-
 #include <array>
+#include <hellotrace/event.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "finding.hpp"
+#include "identity.hpp"
+#include "rules.hpp"
+
 namespace hellotrace::host {
 
 enum class Phase {
-  kPolicy,          // WHfB policy applies to the user/device
-  kDeviceJoined,    // device hybrid-joined to Entra ID
-  kPrt,             // user holds an Entra primary refresh token
-  kPrerequisites,   // prerequisite check passed (358) or failed (360–362)
-  kProvisioning,    // MFA + PIN, NGC container created
-  kKeyRegistered,   // public key registered in Entra ID (300 / 301)
-  kSyncCycle,       // an Entra Connect cycle ran after the registration
-  kKeyInAd,         // key present in msDS-KeyCredentialLink
-  kOnPremSignIn,    // first on-premises sign-in with the key
+  kPolicy,         // WHfB policy applies to the user/device
+  kDeviceJoined,   // device hybrid-joined to Entra ID
+  kPrt,            // user holds an Entra primary refresh token
+  kPrerequisites,  // prerequisite check passed (358) or failed (360–362)
+  kProvisioning,   // MFA + PIN, NGC container created
+  kKeyRegistered,  // public key registered in Entra ID (300 / 301)
+  kSyncCycle,      // an Entra Connect cycle ran after the registration
+  kKeyInAd,        // key present in msDS-KeyCredentialLink
+  kOnPremSignIn,   // first on-premises sign-in with the key
 };
 inline constexpr size_t kPhaseCount = 9;
 const char* phase_name(Phase p);   // "key_registered"
@@ -46,8 +45,8 @@ struct PhaseStatus {
   Phase phase = Phase::kPolicy;
   PhaseState state = PhaseState::kUnknown;
   int64_t time = HT_NO_TIME;
-  std::string note;                 // why this state
-  std::optional<Evidence> evidence; // the event that shows it
+  std::string note;                  // why this state
+  std::optional<Evidence> evidence;  // the event that shows it
 };
 
 struct TimelineEntry {
@@ -76,10 +75,10 @@ struct SyncCycle {
   Evidence evidence;
 };
 struct SchedulerState {
-  int64_t interval_seconds = -1;   // CurrentlyEffectiveSyncCycleInterval
-  int64_t next_start = HT_NO_TIME; // NextSyncCycleStartTimeInUTC
+  int64_t interval_seconds = -1;    // CurrentlyEffectiveSyncCycleInterval
+  int64_t next_start = HT_NO_TIME;  // NextSyncCycleStartTimeInUTC
   std::optional<bool> enabled, suspended, staging, in_progress;
-  int64_t seen = HT_NO_TIME;       // time of the export, when known
+  int64_t seen = HT_NO_TIME;  // time of the export, when known
   Evidence evidence;
 };
 struct SyncState {
@@ -97,7 +96,7 @@ struct Report {
 };
 
 struct AnalysisOptions {
-  std::optional<int64_t> now;   // reference time; default: newest event time
+  std::optional<int64_t> now;  // reference time; default: newest event time
   size_t max_entries_per_user = 5000;
 };
 

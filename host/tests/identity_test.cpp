@@ -47,7 +47,8 @@ TEST(Identity, TiesSourcesTogetherCaseInsensitivelyAndExplainsWhy) {
   // The merges say which fact tied what, and where.
   bool dn_merge = false;
   for (const Merge& m : u.merges)
-    if (m.a == "upn:jdoe@contoso.com" && m.b.rfind("dn:", 0) == 0) dn_merge = m.file == "keys.ldf" && m.at.line == 3u;
+    if (m.a == "upn:jdoe@contoso.com" && m.b.rfind("dn:", 0) == 0)
+      dn_merge = m.file == "keys.ldf" && m.at.line == 3u;
   EXPECT_TRUE(dn_merge);
   // Device: FQDN and short name are one device, with its id.
   const Identity& d = g.identities()[device];

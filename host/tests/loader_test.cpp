@@ -1,15 +1,18 @@
 #include "loader.hpp"
-#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+
+#include "test_util.hpp"
 
 namespace fs = std::filesystem;
 using namespace hellotrace::host;
 
 extern "C" const ht_plugin* ht_plugin_test_lines(void);
 
-static fs::path test_plugin(const std::string& name) { return fs::path(TEST_PLUGIN_DIR) / (name + ".so"); }
+static fs::path test_plugin(const std::string& name) {
+  return fs::path(TEST_PLUGIN_DIR) / (name + ".so");
+}
 
 static fs::path copy_into(const TempDir& dir, const std::string& name) {
   const fs::path to = dir.path / (name + ".so");
@@ -43,7 +46,8 @@ TEST(Loader, RefusesAnIncompatibleApiVersion) {
   EXPECT_FALSE(r.load_file(copy_into(dir, "future")));
   ASSERT_EQ(r.refusals().size(), 1u);
   EXPECT_NE(r.refusals()[0].find("future.so"), std::string::npos);
-  EXPECT_NE(r.refusals()[0].find("incompatible plugin API version 2.0.0"), std::string::npos) << r.refusals()[0];
+  EXPECT_NE(r.refusals()[0].find("incompatible plugin API version 2.0.0"), std::string::npos)
+      << r.refusals()[0];
   EXPECT_TRUE(r.plugins().empty());
 }
 
@@ -59,19 +63,22 @@ TEST(Loader, RefusesADuplicateName) {
   ASSERT_EQ(r.plugins().size(), 1u);
   ASSERT_EQ(r.refusals().size(), 1u);
   EXPECT_NE(r.refusals()[0].find("lines.so"), std::string::npos);  // the second in sorted order
-  EXPECT_NE(r.refusals()[0].find("duplicate plugin name 'lines'"), std::string::npos) << r.refusals()[0];
+  EXPECT_NE(r.refusals()[0].find("duplicate plugin name 'lines'"), std::string::npos)
+      << r.refusals()[0];
 }
 
 TEST(Loader, RefusesALibraryThatIsNotAPlugin) {
   TempDir dir;
   Registry r;
   EXPECT_FALSE(r.load_file(copy_into(dir, "not-a-plugin")));
-  EXPECT_NE(r.refusals().at(0).find("not a hellotrace plugin"), std::string::npos) << r.refusals()[0];
+  EXPECT_NE(r.refusals().at(0).find("not a hellotrace plugin"), std::string::npos)
+      << r.refusals()[0];
   // And a file that is not a library at all.
   const fs::path text = dir.write("notes.so", "just text");
   fs::permissions(text, fs::perms::owner_read | fs::perms::owner_write);
   EXPECT_FALSE(r.load_file(text));
-  EXPECT_NE(r.refusals().at(1).find("not a loadable library"), std::string::npos) << r.refusals()[1];
+  EXPECT_NE(r.refusals().at(1).find("not a loadable library"), std::string::npos)
+      << r.refusals()[1];
   EXPECT_NE(r.refusals().at(1).find("notes.so"), std::string::npos);
 }
 
@@ -81,7 +88,8 @@ TEST(Loader, RefusesAPluginFileWritableByOthers) {
   ::chmod(p.c_str(), 0666);
   Registry r;
   EXPECT_FALSE(r.load_file(p));
-  EXPECT_NE(r.refusals().at(0).find("writable by other users"), std::string::npos) << r.refusals()[0];
+  EXPECT_NE(r.refusals().at(0).find("writable by other users"), std::string::npos)
+      << r.refusals()[0];
   ::chmod(p.c_str(), 0664);
   EXPECT_FALSE(r.load_file(p));
   EXPECT_NE(r.refusals().at(1).find("writable by its group"), std::string::npos) << r.refusals()[1];
@@ -98,7 +106,8 @@ TEST(Loader, RefusesAPluginFolderWritableByOthers) {
   r.load(o);
   EXPECT_TRUE(r.plugins().empty());
   ASSERT_EQ(r.refusals().size(), 1u);
-  EXPECT_NE(r.refusals()[0].find("plugin folder is writable by other users"), std::string::npos) << r.refusals()[0];
+  EXPECT_NE(r.refusals()[0].find("plugin folder is writable by other users"), std::string::npos)
+      << r.refusals()[0];
 }
 
 TEST(Loader, FindsPluginsThroughTheEnvironment) {
@@ -120,6 +129,7 @@ TEST(Loader, AddsAnInProcessTableAndReportsInitFailure) {
   EXPECT_FALSE(r.add_table(ht_plugin_test_lines()));  // same name twice
   Registry failing;
   EXPECT_FALSE(failing.add_table(ht_plugin_test_lines(), R"({"fail_init":true})"));
-  EXPECT_NE(failing.refusals().at(0).find("init failed: plugin error: asked to fail"), std::string::npos)
+  EXPECT_NE(failing.refusals().at(0).find("init failed: plugin error: asked to fail"),
+            std::string::npos)
       << failing.refusals()[0];
 }

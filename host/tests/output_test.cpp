@@ -1,8 +1,8 @@
-#include "output_json.hpp"
+#include <gtest/gtest.h>
 
 #include <hellotrace/text/text.hpp>
 
-#include <gtest/gtest.h>
+#include "output_json.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
@@ -33,7 +33,8 @@ TEST(OutputJson, FindingCarriesTheSchemaFields) {
   f.severity = "high";
   f.title = "t";
   f.subject.user_upn = "a@b";
-  f.evidence.push_back({"x.evtx", {HT_NO_NUMBER, 4096, 7}, 10'000'000, "udr", "prereq.check", 360, "AADPrt=No"});
+  f.evidence.push_back(
+      {"x.evtx", {HT_NO_NUMBER, 4096, 7}, 10'000'000, "udr", "prereq.check", 360, "AADPrt=No"});
   const auto j = finding_to_json(f, 20'000'000);
   EXPECT_EQ(j["schema"], "hellotrace.finding/1");
   EXPECT_EQ(j["user"]["upn"], "a@b");

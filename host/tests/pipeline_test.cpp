@@ -1,8 +1,9 @@
 #include "pipeline.hpp"
-#include "test_util.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include "test_util.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
@@ -14,7 +15,8 @@ TEST(Discovery, WalksFoldersSortedAndReportsMissingPaths) {
   d.write("b/2.txt", "x");
   d.write("b/1.txt", "x");
   d.write("a.txt", "x");
-  const auto found = discover({(d.path / "b").string(), (d.path / "a.txt").string(), (d.path / "nope").string()});
+  const auto found =
+      discover({(d.path / "b").string(), (d.path / "a.txt").string(), (d.path / "nope").string()});
   ASSERT_EQ(found.files.size(), 3u);
   EXPECT_EQ(found.files[0].path.filename(), "1.txt");
   EXPECT_EQ(found.files[2].path.filename(), "a.txt");
@@ -32,7 +34,8 @@ TEST(Pipeline, RoutesClaimedFilesAndSkipsTheRestWithAReason) {
   ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
   Pipeline p(r, {});
   std::vector<FileResult> results;
-  p.run(discover({d.path.string()}).files, [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  p.run(discover({d.path.string()}).files,
+        [&](FileResult& fr) { results.push_back(std::move(fr)); });
   ASSERT_EQ(results.size(), 4u);
   EXPECT_EQ(results[0].parser, "lines");
   ASSERT_EQ(results[0].events.size(), 2u);
@@ -58,7 +61,8 @@ TEST(Pipeline, ParallelRunDeliversInInputOrder) {
   o.threads = 4;
   Pipeline p(r, o);
   std::vector<std::string> seen;
-  p.run(discover({d.path.string()}).files, [&](FileResult& fr) { seen.push_back(fr.events.at(0).field_or("text").data()); });
+  p.run(discover({d.path.string()}).files,
+        [&](FileResult& fr) { seen.push_back(fr.events.at(0).field_or("text").data()); });
   ASSERT_EQ(seen.size(), 60u);
   for (int i = 0; i < 60; ++i) EXPECT_EQ(seen[i], std::to_string(i));
 }

@@ -35,7 +35,8 @@ TEST(Rules, ReportsProblemsWithFileAndLine) {
   ASSERT_EQ(rules.rules().size(), 1u);
   ASSERT_EQ(rules.problems().size(), 3u);
   EXPECT_EQ(rules.problems()[0].line, 3u);
-  EXPECT_NE(rules.problems()[0].text().find("mine.json:3: rule x.bad: severity \"urgent\""), std::string::npos)
+  EXPECT_NE(rules.problems()[0].text().find("mine.json:3: rule x.bad: severity \"urgent\""),
+            std::string::npos)
       << rules.problems()[0].text();
   EXPECT_NE(rules.problems()[1].message.find("not a valid RE2 pattern"), std::string::npos);
   EXPECT_NE(rules.problems()[2].message.find("unknown key \"colour\""), std::string::npos);
@@ -56,13 +57,15 @@ TEST(Rules, SpecificCauseSuppressesTheGenericOne) {
     return out;
   };
   // 360 with AADPrt No: the specific cause only.
-  EXPECT_EQ(ids(prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "No"}, {"UserIsRemote", "Yes"}}, 360)),
-            std::vector<std::string>{"prereq.no_prt"});
+  EXPECT_EQ(
+      ids(prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "No"}, {"UserIsRemote", "Yes"}}, 360)),
+      std::vector<std::string>{"prereq.no_prt"});
   // UserIsRemote=No answers "not connected via Remote Desktop: No" — the user is remote.
   EXPECT_EQ(ids(prereq({{"DeviceIsJoined", "Yes"}, {"UserIsRemote", "No"}}, 360)),
             std::vector<std::string>{"prereq.remote_session"});
   // 360 with every check answered Yes: only the generic one.
-  EXPECT_EQ(ids(prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "Yes"}, {"LogonCertRequired", "Yes"}}, 360)),
+  EXPECT_EQ(ids(prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "Yes"}, {"LogonCertRequired", "Yes"}},
+                       360)),
             std::vector<std::string>{"prereq.will_not_provision"});
   // 358 (passed): nothing.
   EXPECT_TRUE(ids(prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "Yes"}}, 358)).empty());

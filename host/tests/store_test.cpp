@@ -1,6 +1,4 @@
-#include "output_json.hpp"
 #include "store.hpp"
-#include "test_util.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -8,6 +6,9 @@
 #include <sys/wait.h>
 
 #include <thread>
+
+#include "output_json.hpp"
+#include "test_util.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
@@ -61,7 +62,13 @@ TEST(Store, RoundTripsEventsAndFindings) {
     f.severity = "high";
     f.title = "t";
     f.subject.user_upn = "jdoe@contoso.com";
-    f.evidence.push_back({"in.txt", {3, HT_NO_NUMBER, HT_NO_NUMBER}, 0, "dsregcmd", "prereq.check", HT_NO_EVENT_ID, "IsDeviceJoined=NO"});
+    f.evidence.push_back({"in.txt",
+                          {3, HT_NO_NUMBER, HT_NO_NUMBER},
+                          0,
+                          "dsregcmd",
+                          "prereq.check",
+                          HT_NO_EVENT_ID,
+                          "IsDeviceJoined=NO"});
     store.add_finding(f, dump_line(finding_to_json(f, 0)));
     store.set_source_events(src, 3);
     EXPECT_FALSE(std::filesystem::exists(db)) << "the database must not appear before commit";
@@ -69,18 +76,25 @@ TEST(Store, RoundTripsEventsAndFindings) {
   }
   ASSERT_TRUE(std::filesystem::exists(db));
   EXPECT_EQ(column(db, "SELECT count(*) FROM events"), std::vector<std::string>{"3"});
-  EXPECT_EQ(column(db, "SELECT json_extract(fields,'$.IsDeviceJoined') FROM events WHERE origin_line=2"),
-            std::vector<std::string>{"NO"});
+  EXPECT_EQ(
+      column(db, "SELECT json_extract(fields,'$.IsDeviceJoined') FROM events WHERE origin_line=2"),
+      std::vector<std::string>{"NO"});
   EXPECT_EQ(column(db, "SELECT time_utc FROM events ORDER BY id LIMIT 1"),
             std::vector<std::string>{"2023-11-14T22:13:20.0000000Z"});
-  EXPECT_EQ(column(db, "SELECT event_id FROM events ORDER BY id"), (std::vector<std::string>{"NULL", "360", "NULL"}));
-  EXPECT_EQ(column(db, "SELECT user FROM blocked_users"), std::vector<std::string>{"jdoe@contoso.com"});
-  EXPECT_EQ(column(db, "SELECT excerpt FROM evidence"), std::vector<std::string>{"IsDeviceJoined=NO"});
-  EXPECT_EQ(column(db, "SELECT message FROM diagnostics WHERE line=7"), std::vector<std::string>{"cut short"});
+  EXPECT_EQ(column(db, "SELECT event_id FROM events ORDER BY id"),
+            (std::vector<std::string>{"NULL", "360", "NULL"}));
+  EXPECT_EQ(column(db, "SELECT user FROM blocked_users"),
+            std::vector<std::string>{"jdoe@contoso.com"});
+  EXPECT_EQ(column(db, "SELECT excerpt FROM evidence"),
+            std::vector<std::string>{"IsDeviceJoined=NO"});
+  EXPECT_EQ(column(db, "SELECT message FROM diagnostics WHERE line=7"),
+            std::vector<std::string>{"cut short"});
   EXPECT_EQ(column(db, "SELECT events FROM sources"), std::vector<std::string>{"3"});
-  EXPECT_EQ(column(db, "SELECT value FROM meta WHERE key='schema_version'"), std::vector<std::string>{"1"});
+  EXPECT_EQ(column(db, "SELECT value FROM meta WHERE key='schema_version'"),
+            std::vector<std::string>{"1"});
   // The JSON kept for SIEM export is valid even though a field held invalid UTF-8.
-  EXPECT_EQ(column(db, "SELECT json_valid(fields) FROM events"), (std::vector<std::string>{"1", "1", "1"}));
+  EXPECT_EQ(column(db, "SELECT json_valid(fields) FROM events"),
+            (std::vector<std::string>{"1", "1", "1"}));
 }
 
 TEST(Store, CommitsInBatchesAndHasTheDocumentedSchema) {
@@ -91,14 +105,18 @@ TEST(Store, CommitsInBatchesAndHasTheDocumentedSchema) {
     const int64_t src = store.add_source("in.txt", "dsregcmd", 1, "parsed", "");
     for (int i = 0; i < 10; ++i) store.add_event(src, sample_event(i));
     // Three batches have been committed to the temporary file already.
-    EXPECT_EQ(column(store.temporary_path(), "SELECT count(*) FROM events"), std::vector<std::string>{"8"});
+    EXPECT_EQ(column(store.temporary_path(), "SELECT count(*) FROM events"),
+              std::vector<std::string>{"8"});
     store.commit();
   }
   EXPECT_EQ(column(db, "SELECT count(*) FROM events"), std::vector<std::string>{"10"});
-  const auto names = column(db, "SELECT type || ':' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1");
-  for (const char* want : {"table:events", "table:sources", "table:findings", "table:evidence", "table:diagnostics",
-                           "table:meta", "view:blocked_users", "view:event_list", "view:skipped_sources",
-                           "view:findings_by_rule", "index:events_by_user"})
+  const auto names = column(
+      db,
+      "SELECT type || ':' || name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1");
+  for (const char* want :
+       {"table:events", "table:sources", "table:findings", "table:evidence", "table:diagnostics",
+        "table:meta", "view:blocked_users", "view:event_list", "view:skipped_sources",
+        "view:findings_by_rule", "index:events_by_user"})
     EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
 }
 

@@ -1,9 +1,10 @@
 #pragma once
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <unistd.h>
 
 // A fresh folder under the system temp dir, removed at the end of the test.
 struct TempDir {
@@ -11,9 +12,10 @@ struct TempDir {
   TempDir() {
     char tmpl[] = "/tmp/hellotrace-test-XXXXXX";
     path = ::mkdtemp(tmpl);
-    std::filesystem::permissions(path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                                           std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                                           std::filesystem::perms::others_exec);
+    std::filesystem::permissions(
+        path, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                  std::filesystem::perms::others_exec);
   }
   ~TempDir() {
     std::error_code ec;

@@ -1,9 +1,10 @@
-#include "keysync.hpp"
 #include "timeline.hpp"
+
+#include <gtest/gtest.h>
 
 #include <hellotrace/time.hpp>
 
-#include <gtest/gtest.h>
+#include "keysync.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
@@ -63,7 +64,9 @@ const Finding* find(const Report& r, std::string_view rule) {
   return nullptr;
 }
 
-const PhaseStatus& phase(const Report& r, Phase p) { return r.users.at(0).phases[static_cast<size_t>(p)]; }
+const PhaseStatus& phase(const Report& r, Phase p) {
+  return r.users.at(0).phases[static_cast<size_t>(p)];
+}
 
 RuleSet shipped_rules() {
   RuleSet rules;

@@ -83,9 +83,9 @@ class EventView {
     view_.provider = to_ht(e.provider);
     view_.event_id = e.event_id;
     const Subject& s = e.subject;
-    view_.subject = {to_ht(s.user_sid),    to_ht(s.user_upn),  to_ht(s.user_dn),
-                     to_ht(s.user_sam),    to_ht(s.device_name), to_ht(s.device_id),
-                     to_ht(s.tenant_id),   to_ht(s.ngc_key_id)};
+    view_.subject = {to_ht(s.user_sid),  to_ht(s.user_upn),    to_ht(s.user_dn),
+                     to_ht(s.user_sam),  to_ht(s.device_name), to_ht(s.device_id),
+                     to_ht(s.tenant_id), to_ht(s.ngc_key_id)};
     view_.fields = fields_.data();
     view_.field_count = fields_.size();
     view_.origin = {e.origin.line, e.origin.offset, e.origin.record};
@@ -113,8 +113,8 @@ inline Event event_from_abi(const ht_event& v) {
                std::string(from_ht(s.tenant_id)),   std::string(from_ht(s.ngc_key_id))};
   e.fields.reserve(v.field_count);
   for (size_t i = 0; i < v.field_count; ++i)
-    e.fields.push_back({std::string(from_ht(v.fields[i].name)),
-                        std::string(from_ht(v.fields[i].value))});
+    e.fields.push_back(
+        {std::string(from_ht(v.fields[i].name)), std::string(from_ht(v.fields[i].value))});
   e.origin = {v.origin.line, v.origin.offset, v.origin.record};
   return e;
 }

@@ -79,9 +79,9 @@ enum {
 
 /* Return codes of the entry points. */
 enum {
-  HT_OK = 0,        /* done (diagnostics may still have been reported) */
-  HT_FAILED = 1,    /* could not do the work at all; a diagnostic says why */
-  HT_STOPPED = 2    /* a callback asked to stop; the plugin returned early */
+  HT_OK = 0,     /* done (diagnostics may still have been reported) */
+  HT_FAILED = 1, /* could not do the work at all; a diagnostic says why */
+  HT_STOPPED = 2 /* a callback asked to stop; the plugin returned early */
 };
 
 /* Severities of diagnostics. */
@@ -153,7 +153,7 @@ typedef struct ht_event {
   ht_subject subject;
   const ht_field* fields;
   size_t field_count;
-  ht_position origin;  /* where in the input the event came from */
+  ht_position origin; /* where in the input the event came from */
 } ht_event;
 
 /* Where parse() and probe() send events and diagnostics. emit() returns 0 to go
@@ -167,10 +167,10 @@ typedef struct ht_event_sink {
 /* One input file, mapped read-only by the host. */
 typedef struct ht_source {
   uint32_t struct_size;
-  ht_str path;          /* as the user named it (for messages) */
-  const uint8_t* data;  /* the whole file as stored */
+  ht_str path;         /* as the user named it (for messages) */
+  const uint8_t* data; /* the whole file as stored */
   size_t size;
-  ht_str options_json;  /* run options as a JSON object, e.g. {"timezone":"UTC"} */
+  ht_str options_json; /* run options as a JSON object, e.g. {"timezone":"UTC"} */
 } ht_source;
 
 /* Where analyze() sends findings and act() sends artifacts. A finding is one JSON
@@ -189,10 +189,10 @@ typedef struct ht_plugin {
   uint32_t api_version_major; /* HT_PLUGIN_API_VERSION_* the plugin was built with */
   uint32_t api_version_minor;
   uint32_t api_version_patch;
-  const char* name;        /* unique, [a-z0-9-]+, e.g. "dsregcmd" */
-  const char* version;     /* the plugin's own semver */
-  const char* description; /* one line */
-  uint32_t capabilities;   /* HT_CAP_* bits */
+  const char* name;               /* unique, [a-z0-9-]+, e.g. "dsregcmd" */
+  const char* version;            /* the plugin's own semver */
+  const char* description;        /* one line */
+  uint32_t capabilities;          /* HT_CAP_* bits */
   const char* const* formats;     /* NULL-terminated: input formats it reads */
   const char* const* event_kinds; /* NULL-terminated: kinds it emits */
 

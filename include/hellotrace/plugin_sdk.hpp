@@ -4,7 +4,8 @@
 //    public:
 //     explicit MyParser(const nlohmann::json& config) {}
 //     int sniff(std::span<const uint8_t> prefix, std::string_view name) const override;
-//     void parse(const hellotrace::sdk::Source& src, hellotrace::sdk::EventSink& out) const override;
+//     void parse(const hellotrace::sdk::Source& src, hellotrace::sdk::EventSink& out) const
+//     override;
 //   };
 //   HT_DEFINE_PLUGIN(my_parser, MyParser, (hellotrace::sdk::Info{
 //       "my-parser", "1.0.0", "Reads ...", HT_CAP_PARSE, {"fmt"}, {"kind.x"}}))
@@ -19,14 +20,13 @@
 // asked to stop.
 #pragma once
 
-#include <hellotrace/event.hpp>
 #include <hellotrace/plugin_api.h>
-
-#include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <exception>
+#include <hellotrace/event.hpp>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <string_view>
@@ -37,8 +37,8 @@ namespace hellotrace::sdk {
 // Thrown by a sink when the host asked to stop; caught by the SDK.
 struct StopRequested {};
 
-inline void send_diagnostic(void (*fn)(void*, const ht_diagnostic*), void* ctx,
-                            int severity, const Position& at, std::string_view message) {
+inline void send_diagnostic(void (*fn)(void*, const ht_diagnostic*), void* ctx, int severity,
+                            const Position& at, std::string_view message) {
   if (!fn) return;
   ht_diagnostic d{};
   d.struct_size = sizeof d;
@@ -187,9 +187,8 @@ struct Table {
 
   static void* init(ht_str config, void (*diag)(void*, const ht_diagnostic*), void* ctx) {
     Impl* made = nullptr;
-    guarded(
-        [&](const std::string& m) { send_diagnostic(diag, ctx, HT_DIAG_ERROR, {}, m); },
-        [&] { made = new Impl(parse_json_or_empty(config)); });
+    guarded([&](const std::string& m) { send_diagnostic(diag, ctx, HT_DIAG_ERROR, {}, m); },
+            [&] { made = new Impl(parse_json_or_empty(config)); });
     return made;
   }
   static void destroy(void* instance) { delete static_cast<Impl*>(instance); }
@@ -214,18 +213,21 @@ struct Table {
   }
   static int probe(void* instance, ht_str options, const ht_event_sink* sink) {
     EventSink out(sink);
-    return guarded([&](const std::string& m) { out.error({}, m); },
-                   [&] { static_cast<const Impl*>(instance)->probe(parse_json_or_empty(options), out); });
+    return guarded(
+        [&](const std::string& m) { out.error({}, m); },
+        [&] { static_cast<const Impl*>(instance)->probe(parse_json_or_empty(options), out); });
   }
   static int analyze(void* instance, ht_str input, const ht_output_sink* sink) {
     OutputSink out(sink);
-    return guarded([&](const std::string& m) { out.diagnose(HT_DIAG_ERROR, m); },
-                   [&] { static_cast<const Impl*>(instance)->analyze(parse_json_or_empty(input), out); });
+    return guarded(
+        [&](const std::string& m) { out.diagnose(HT_DIAG_ERROR, m); },
+        [&] { static_cast<const Impl*>(instance)->analyze(parse_json_or_empty(input), out); });
   }
   static int act(void* instance, ht_str input, const ht_output_sink* sink) {
     OutputSink out(sink);
-    return guarded([&](const std::string& m) { out.diagnose(HT_DIAG_ERROR, m); },
-                   [&] { static_cast<const Impl*>(instance)->act(parse_json_or_empty(input), out); });
+    return guarded(
+        [&](const std::string& m) { out.diagnose(HT_DIAG_ERROR, m); },
+        [&] { static_cast<const Impl*>(instance)->act(parse_json_or_empty(input), out); });
   }
 };
 
@@ -233,15 +235,15 @@ struct Table {
 }  // namespace hellotrace::sdk
 
 // Defines `const ht_plugin* ht_plugin_<ident>(void)` for class Impl.
-#define HT_DEFINE_PLUGIN(ident, Impl, info)                                   \
-  extern "C" const ht_plugin* ht_plugin_##ident(void) {                       \
+#define HT_DEFINE_PLUGIN(ident, Impl, info)                                           \
+  extern "C" const ht_plugin* ht_plugin_##ident(void) {                               \
     return ::hellotrace::sdk::detail::Table<Impl>::get(::hellotrace::sdk::Info info); \
   }
 
 // Exports ht_plugin_<ident> as the library's hellotrace_plugin_entry.
-#define HT_EXPORT_PLUGIN(ident)                                                   \
-  extern "C" const ht_plugin* ht_plugin_##ident(void);                            \
-  extern "C" __attribute__((visibility("default"))) const ht_plugin*              \
-  hellotrace_plugin_entry(void) {                                                 \
-    return ht_plugin_##ident();                                                   \
+#define HT_EXPORT_PLUGIN(ident)                                                               \
+  extern "C" const ht_plugin* ht_plugin_##ident(void);                                        \
+  extern "C" __attribute__((visibility("default"))) const ht_plugin* hellotrace_plugin_entry( \
+      void) {                                                                                 \
+    return ht_plugin_##ident();                                                               \
   }

@@ -3,10 +3,10 @@
 // it emits. Header-only; for tests and fuzz targets.
 #pragma once
 
-#include <hellotrace/event.hpp>
 #include <hellotrace/plugin_api.h>
 
 #include <fstream>
+#include <hellotrace/event.hpp>
 #include <iterator>
 #include <memory>
 #include <stdexcept>
@@ -40,7 +40,8 @@ struct ParseRun {
 // One plugin instance, destroyed with the object.
 class PluginUnderTest {
  public:
-  explicit PluginUnderTest(const ht_plugin* table, const std::string& config = "{}") : table_(table) {
+  explicit PluginUnderTest(const ht_plugin* table, const std::string& config = "{}")
+      : table_(table) {
     instance_ = table_->init(ht_str{config.data(), config.size()}, nullptr, nullptr);
     if (!instance_) throw std::runtime_error(std::string("init failed for plugin ") + table_->name);
   }
@@ -86,7 +87,8 @@ class PluginUnderTest {
   }
   static void diagnose(void* ctx, const ht_diagnostic* d) {
     static_cast<ParseRun*>(ctx)->diagnostics.push_back(
-        {d->severity, {d->position.line, d->position.offset, d->position.record},
+        {d->severity,
+         {d->position.line, d->position.offset, d->position.record},
          std::string(from_ht(d->message))});
   }
   const ht_plugin* table_;

@@ -70,8 +70,8 @@ constexpr bool valid_civil(int64_t y, unsigned mo, unsigned d, unsigned h, unsig
   return d <= kDays[mo - 1] + (mo == 2 && leap ? 1u : 0u);
 }
 
-constexpr int64_t ticks_from_civil(int64_t y, unsigned mo, unsigned d, unsigned h,
-                                   unsigned mi, unsigned s, int64_t fraction = 0) {
+constexpr int64_t ticks_from_civil(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi,
+                                   unsigned s, int64_t fraction = 0) {
   return days_from_civil(y, mo, d) * kTicksPerDay +
          (static_cast<int64_t>(h) * 3600 + mi * 60 + s) * kTicksPerSecond + fraction;
 }
@@ -86,8 +86,8 @@ inline std::string format_iso(int64_t ticks) {
   const Civil c = civil_from_ticks(ticks);
   char buf[48];
   std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u.%07lldZ",
-                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute,
-                c.second, static_cast<long long>(c.fraction));
+                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
+                static_cast<long long>(c.fraction));
   return buf;
 }
 
@@ -164,9 +164,8 @@ inline std::optional<int64_t> parse_iso(std::string_view s, bool assume_utc = tr
   }
   while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r')) ++i;
   if (i != s.size()) return std::nullopt;
-  if (!valid_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d),
-                   static_cast<unsigned>(h), static_cast<unsigned>(mi),
-                   static_cast<unsigned>(sec)))
+  if (!valid_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d), static_cast<unsigned>(h),
+                   static_cast<unsigned>(mi), static_cast<unsigned>(sec)))
     return std::nullopt;
   if (!has_zone && !assume_utc) return std::nullopt;
   if (zone_given) *zone_given = has_zone;

@@ -1,12 +1,12 @@
 // End-to-end: the command's contract (docs/CLI.md) — output streams, exit codes,
 // NDJSON that validates against the shipped schemas.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 
@@ -34,7 +34,8 @@ std::string quote(const std::string& s) {
 
 Outcome run(const std::string& args) {
   static int counter = 0;
-  const fs::path err = fs::temp_directory_path() / ("hellotrace-cli-" + std::to_string(::getpid()) + "-" + std::to_string(++counter));
+  const fs::path err = fs::temp_directory_path() / ("hellotrace-cli-" + std::to_string(::getpid()) +
+                                                    "-" + std::to_string(++counter));
   const std::string cmd = quote(HELLOTRACE_EXE) + " " + args + " 2>" + quote(err.string());
   Outcome r;
   FILE* p = ::popen(cmd.c_str(), "r");
@@ -57,17 +58,21 @@ std::vector<nlohmann::json> ndjson(const std::string& text) {
 
 // Validates NDJSON against a schema with Debian's python3-jsonschema.
 std::string schema_problems(const std::string& ndjson_text, const std::string& schema) {
-  const fs::path data = fs::temp_directory_path() / ("hellotrace-ndjson-" + std::to_string(::getpid()));
+  const fs::path data =
+      fs::temp_directory_path() / ("hellotrace-ndjson-" + std::to_string(::getpid()));
   std::ofstream(data) << ndjson_text;
-  const std::string cmd = "/usr/bin/python3 -c " + quote(
-      "import json,sys,jsonschema\n"
-      "s=json.load(open(sys.argv[1]))\n"
-      "v=jsonschema.Draft202012Validator(s)\n"
-      "bad=0\n"
-      "for i,l in enumerate(open(sys.argv[2]),1):\n"
-      "  for e in v.iter_errors(json.loads(l)):\n"
-      "    bad+=1; print('line',i,':',e.message)\n"
-      "sys.exit(1 if bad else 0)\n") + " " + quote(std::string(HT_SOURCE_DIR "/docs/schema/") + schema) + " " + quote(data.string()) + " 2>&1";
+  const std::string cmd = "/usr/bin/python3 -c " +
+                          quote(
+                              "import json,sys,jsonschema\n"
+                              "s=json.load(open(sys.argv[1]))\n"
+                              "v=jsonschema.Draft202012Validator(s)\n"
+                              "bad=0\n"
+                              "for i,l in enumerate(open(sys.argv[2]),1):\n"
+                              "  for e in v.iter_errors(json.loads(l)):\n"
+                              "    bad+=1; print('line',i,':',e.message)\n"
+                              "sys.exit(1 if bad else 0)\n") +
+                          " " + quote(std::string(HT_SOURCE_DIR "/docs/schema/") + schema) + " " +
+                          quote(data.string()) + " 2>&1";
   std::string out;
   FILE* p = ::popen(cmd.c_str(), "r");
   char buf[4096];
@@ -75,7 +80,9 @@ std::string schema_problems(const std::string& ndjson_text, const std::string& s
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   const int status = ::pclose(p);
   fs::remove(data);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "" : (out.empty() ? "validator failed to run" : out);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0
+             ? ""
+             : (out.empty() ? "validator failed to run" : out);
 }
 
 const std::string kTestPlugins = std::string("--plugin-dir ") + TEST_PLUGIN_DIR;
@@ -133,7 +140,8 @@ TEST(Cli, PluginsListsLoadedOnesAndNamesRefusedFiles) {
 }
 
 TEST(Cli, EventsPrintsSchemaValidNdjsonAndListsSkippedFiles) {
-  const fs::path dir = fs::temp_directory_path() / ("hellotrace-cli-events-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("hellotrace-cli-events-" + std::to_string(::getpid()));
   fs::create_directories(dir);
   std::ofstream(dir / "a.txt") << "LINES\nhello \xFF world\n<script>\n";
   std::ofstream(dir / "b.bin") << "unknown";
@@ -144,18 +152,24 @@ TEST(Cli, EventsPrintsSchemaValidNdjsonAndListsSkippedFiles) {
   EXPECT_EQ(events[0]["fields"]["text"], "hello \xEF\xBF\xBD world");
   EXPECT_EQ(events[1]["origin"]["line"], 3);
   EXPECT_EQ(events[1]["source"], "lines");
-  EXPECT_NE(r.err.find("skipped " + (dir / "b.bin").string() + ": no parser recognised its format"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("skipped " + (dir / "b.bin").string() + ": no parser recognised its format"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(schema_problems(r.out, "event.schema.json"), "");
   fs::remove_all(dir);
 }
 
 TEST(Cli, RulesValidateNamesFileAndLine) {
-  const fs::path dir = fs::temp_directory_path() / ("hellotrace-cli-rules-" + std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("hellotrace-cli-rules-" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  std::ofstream(dir / "mine.json") << "// my rules\n{\"rules\": [\n  {\"id\": \"custom.x\", \"title\": \"t\",\n   \"severity\": \"urgent\", \"remediation\": \"r\", \"match\": {\"kind\": \"k\"}}\n]}\n";
+  std::ofstream(dir / "mine.json")
+      << "// my rules\n{\"rules\": [\n  {\"id\": \"custom.x\", \"title\": \"t\",\n   \"severity\": "
+         "\"urgent\", \"remediation\": \"r\", \"match\": {\"kind\": \"k\"}}\n]}\n";
   Outcome r = run("rules --validate " + quote(dir.string()));
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.out.find("mine.json:3: rule custom.x: severity \"urgent\""), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mine.json:3: rule custom.x: severity \"urgent\""), std::string::npos)
+      << r.out;
   Outcome ok = run(std::string("rules --validate ") + HT_SOURCE_DIR "/rules");
   EXPECT_EQ(ok.exit_code, 0) << ok.out;
   Outcome list = run("rules");

@@ -7,12 +7,12 @@
 // and no other finding may be: a scenario states the whole diagnosis. The findings
 // are also validated against docs/schema/finding.schema.json.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -44,9 +44,11 @@ std::string lower(std::string s) {
 
 // "jdoe@contoso.com" matches a finding whose user has that UPN, SID, DN or account.
 bool user_matches(const json& f, const json& want) {
-  if (want.is_null()) return f["user"]["upn"].is_null() && f["user"]["sid"].is_null() && f["user"]["dn"].is_null();
+  if (want.is_null())
+    return f["user"]["upn"].is_null() && f["user"]["sid"].is_null() && f["user"]["dn"].is_null();
   for (const char* k : {"upn", "sid", "dn", "sam"})
-    if (f["user"].contains(k) && f["user"][k].is_string() && lower(f["user"][k]) == lower(want)) return true;
+    if (f["user"].contains(k) && f["user"][k].is_string() && lower(f["user"][k]) == lower(want))
+      return true;
   return false;
 }
 
@@ -85,11 +87,14 @@ TEST_P(Scenario, ReportsExactlyTheExpectedFindings) {
   std::ifstream in(dir / "expected.json");
   const json expected = json::parse(in, nullptr, true, /*ignore_comments=*/true);
   std::string cmd = quote(HELLOTRACE_EXE) + " analyze --quiet --json -";
-  if (expected.contains("now") && expected["now"].is_string()) cmd += " --now " + quote(expected["now"]);
-  for (const auto& a : expected.value("args", json::array())) cmd += " " + quote(a.get<std::string>());
+  if (expected.contains("now") && expected["now"].is_string())
+    cmd += " --now " + quote(expected["now"]);
+  for (const auto& a : expected.value("args", json::array()))
+    cmd += " " + quote(a.get<std::string>());
   std::vector<std::string> inputs;
   for (const auto& e : fs::directory_iterator(dir))
-    if (e.path().filename() != "expected.json" && e.path().filename() != "README.md") inputs.push_back(e.path().string());
+    if (e.path().filename() != "expected.json" && e.path().filename() != "README.md")
+      inputs.push_back(e.path().string());
   std::sort(inputs.begin(), inputs.end());
   for (const auto& i : inputs) cmd += " " + quote(i);
   const auto [code, out] = run(cmd + " 2>/dev/null");
@@ -116,24 +121,30 @@ TEST_P(Scenario, ReportsExactlyTheExpectedFindings) {
     EXPECT_TRUE(found) << dir.filename() << ": expected finding not reported: " << want.dump();
   }
   for (size_t i = 0; i < findings.size(); ++i)
-    EXPECT_TRUE(claimed.count(i)) << dir.filename() << ": unexpected finding: " << findings[i]["rule"] << " "
-                                  << findings[i]["summary"] << " details " << findings[i]["details"].dump();
+    EXPECT_TRUE(claimed.count(i)) << dir.filename()
+                                  << ": unexpected finding: " << findings[i]["rule"] << " "
+                                  << findings[i]["summary"] << " details "
+                                  << findings[i]["details"].dump();
 
   // Schema check of every finding line.
-  const fs::path data = fs::temp_directory_path() / ("hellotrace-scenario-" + std::to_string(::getpid()));
+  const fs::path data =
+      fs::temp_directory_path() / ("hellotrace-scenario-" + std::to_string(::getpid()));
   std::ofstream(data) << out;
-  const auto [vcode, vout] = run("/usr/bin/python3 -c " + quote(
-      "import json,sys,jsonschema\n"
-      "v=jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))\n"
-      "bad=[e.message for l in open(sys.argv[2]) for e in v.iter_errors(json.loads(l))]\n"
-      "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n") + " " +
-      quote(std::string(HT_SOURCE_DIR) + "/docs/schema/finding.schema.json") + " " + quote(data.string()) + " 2>&1");
+  const auto [vcode, vout] =
+      run("/usr/bin/python3 -c " +
+          quote("import json,sys,jsonschema\n"
+                "v=jsonschema.Draft202012Validator(json.load(open(sys.argv[1])))\n"
+                "bad=[e.message for l in open(sys.argv[2]) for e in v.iter_errors(json.loads(l))]\n"
+                "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n") +
+          " " + quote(std::string(HT_SOURCE_DIR) + "/docs/schema/finding.schema.json") + " " +
+          quote(data.string()) + " 2>&1");
   fs::remove(data);
   EXPECT_EQ(vcode, 0) << "schema: " << vout;
 }
 
 std::string name_of(const ::testing::TestParamInfo<fs::path>& info) {
-  std::string n = info.param.parent_path().filename().string() + "_" + info.param.filename().string();
+  std::string n =
+      info.param.parent_path().filename().string() + "_" + info.param.filename().string();
   for (char& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   return n;

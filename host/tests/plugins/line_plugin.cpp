@@ -38,5 +38,6 @@ class LinePlugin : public hellotrace::sdk::Plugin {
 };
 }  // namespace
 
-HT_DEFINE_PLUGIN(test_lines, LinePlugin,
-                 ({TEST_PLUGIN_NAME, "1.2.3", "test plugin", HT_CAP_PARSE, {"lines"}, {"test.line"}}))
+HT_DEFINE_PLUGIN(
+    test_lines, LinePlugin,
+    ({TEST_PLUGIN_NAME, "1.2.3", "test plugin", HT_CAP_PARSE, {"lines"}, {"test.line"}}))

@@ -1,17 +1,20 @@
-#include <hellotrace/text/text.hpp>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <hellotrace/text/text.hpp>
 
 namespace hellotrace::text {
 
 const char* encoding_name(Encoding e) {
   switch (e) {
-    case Encoding::kUtf8: return "UTF-8";
-    case Encoding::kUtf8Bom: return "UTF-8 (BOM)";
-    case Encoding::kUtf16Le: return "UTF-16LE";
-    case Encoding::kUtf16Be: return "UTF-16BE";
+    case Encoding::kUtf8:
+      return "UTF-8";
+    case Encoding::kUtf8Bom:
+      return "UTF-8 (BOM)";
+    case Encoding::kUtf16Le:
+      return "UTF-16LE";
+    case Encoding::kUtf16Be:
+      return "UTF-16BE";
   }
   return "?";
 }
@@ -84,12 +87,14 @@ std::string decode(std::span<const uint8_t> b, Encoding* detected) {
   const Encoding e = detect_encoding(b);
   if (detected) *detected = e;
   switch (e) {
-    case Encoding::kUtf8Bom: return std::string(b.begin() + 3, b.end());
+    case Encoding::kUtf8Bom:
+      return std::string(b.begin() + 3, b.end());
     case Encoding::kUtf16Le:
       return decode_utf16(b.size() >= 2 && b[0] == 0xFF ? b.subspan(2) : b, true);
     case Encoding::kUtf16Be:
       return decode_utf16(b.size() >= 2 && b[0] == 0xFE ? b.subspan(2) : b, false);
-    case Encoding::kUtf8: break;
+    case Encoding::kUtf8:
+      break;
   }
   return std::string(b.begin(), b.end());
 }
@@ -112,22 +117,34 @@ std::vector<Line> split_lines(std::string_view text) {
 }
 
 std::string_view trim(std::string_view s) {
-  auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; };
+  auto ws = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+  };
   // U+00A0 (no-break space, C2 A0 in UTF-8) shows up in pasted console text, mixed
   // with ordinary spaces in any order.
-  auto nbsp_front = [&] { return s.size() >= 2 && static_cast<uint8_t>(s[0]) == 0xC2 && static_cast<uint8_t>(s[1]) == 0xA0; };
+  auto nbsp_front = [&] {
+    return s.size() >= 2 && static_cast<uint8_t>(s[0]) == 0xC2 &&
+           static_cast<uint8_t>(s[1]) == 0xA0;
+  };
   auto nbsp_back = [&] {
-    return s.size() >= 2 && static_cast<uint8_t>(s[s.size() - 2]) == 0xC2 && static_cast<uint8_t>(s.back()) == 0xA0;
+    return s.size() >= 2 && static_cast<uint8_t>(s[s.size() - 2]) == 0xC2 &&
+           static_cast<uint8_t>(s.back()) == 0xA0;
   };
   for (;;) {
-    if (!s.empty() && ws(s.front())) s.remove_prefix(1);
-    else if (nbsp_front()) s.remove_prefix(2);
-    else break;
+    if (!s.empty() && ws(s.front()))
+      s.remove_prefix(1);
+    else if (nbsp_front())
+      s.remove_prefix(2);
+    else
+      break;
   }
   for (;;) {
-    if (!s.empty() && ws(s.back())) s.remove_suffix(1);
-    else if (nbsp_back()) s.remove_suffix(2);
-    else break;
+    if (!s.empty() && ws(s.back()))
+      s.remove_suffix(1);
+    else if (nbsp_back())
+      s.remove_suffix(2);
+    else
+      break;
   }
   return s;
 }
@@ -161,15 +178,19 @@ bool icontains(std::string_view h, std::string_view n) {
   const char* p = h.data();
   const char* const end = h.data() + (h.size() - n.size() + 1);
   auto next = [&](char c, const char* from) -> const char* {
-    return from < end ? static_cast<const char*>(std::memchr(from, c, static_cast<size_t>(end - from))) : nullptr;
+    return from < end
+               ? static_cast<const char*>(std::memchr(from, c, static_cast<size_t>(end - from)))
+               : nullptr;
   };
   const char* next_lo = next(lo, p);
   const char* next_up = up == lo ? nullptr : next(up, p);
   while (next_lo || next_up) {
     const char* q = !next_up || (next_lo && next_lo < next_up) ? next_lo : next_up;
     if (iequals(std::string_view(q, n.size()), n)) return true;
-    if (q == next_lo) next_lo = next(lo, q + 1);
-    else next_up = next(up, q + 1);
+    if (q == next_lo)
+      next_lo = next(lo, q + 1);
+    else
+      next_up = next(up, q + 1);
   }
   return false;
 }

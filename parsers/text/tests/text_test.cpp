@@ -1,7 +1,7 @@
+#include <gtest/gtest.h>
+
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
-
-#include <gtest/gtest.h>
 
 using namespace hellotrace;
 
@@ -10,7 +10,10 @@ static std::span<const uint8_t> bytes(std::string_view s) {
 }
 
 TEST(Text, DecodesUtf16LeWithBom) {
-  const std::string raw("\xFF\xFE" "A\0:\0 \0\xE7\0\r\0\n\0", 14);
+  const std::string raw(
+      "\xFF\xFE"
+      "A\0:\0 \0\xE7\0\r\0\n\0",
+      14);
   text::Encoding e;
   EXPECT_EQ(text::decode(bytes(raw), &e), "A: \xC3\xA7\r\n");
   EXPECT_EQ(e, text::Encoding::kUtf16Le);
@@ -30,8 +33,13 @@ TEST(Text, StripsUtf8BomAndKeepsPlainUtf8) {
 }
 
 TEST(Text, LoneSurrogateBecomesReplacementCharacter) {
-  const std::string raw("\xFF\xFE\x00\xD8" "A\0", 6);
-  EXPECT_EQ(text::decode(bytes(raw)), "\xEF\xBF\xBD" "A");
+  const std::string raw(
+      "\xFF\xFE\x00\xD8"
+      "A\0",
+      6);
+  EXPECT_EQ(text::decode(bytes(raw)),
+            "\xEF\xBF\xBD"
+            "A");
 }
 
 TEST(Text, LinesStripCrAndCountFromOne) {
@@ -65,7 +73,10 @@ TEST(Text, NormalizesGuids) {
 }
 
 TEST(Text, SanitizesInvalidUtf8) {
-  EXPECT_EQ(text::sanitize_utf8("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(text::sanitize_utf8("a\xFF"
+                                "b"),
+            "a\xEF\xBF\xBD"
+            "b");
   EXPECT_TRUE(text::is_valid_utf8("\xE2\x82\xAC"));
   EXPECT_FALSE(text::is_valid_utf8("\xED\xA0\x80"));  // encoded surrogate
 }

@@ -1,7 +1,6 @@
 #include "normalize.hpp"
 
 #include <hellotrace/text/text.hpp>
-
 #include <string>
 
 namespace hellotrace::udr {
@@ -12,13 +11,16 @@ Family family_of(const eventlog::Record& r) {
   auto is = [&](std::string_view channel, std::string_view provider) {
     return iequals(r.channel, channel) || iequals(r.provider, provider);
   };
-  if (is("Microsoft-Windows-User Device Registration/Admin", "Microsoft-Windows-User Device Registration"))
+  if (is("Microsoft-Windows-User Device Registration/Admin",
+         "Microsoft-Windows-User Device Registration"))
     return Family::kUserDeviceRegistration;
   if (is("Microsoft-Windows-HelloForBusiness/Operational", "Microsoft-Windows-HelloForBusiness"))
     return Family::kHelloForBusiness;
   if (is("Microsoft-Windows-AAD/Operational", "Microsoft-Windows-AAD")) return Family::kAad;
-  const std::string_view source = r.event_source_name.empty() ? std::string_view(r.provider) : r.event_source_name;
-  if (iequals(source, "ADSync") || iequals(source, "Directory Synchronization")) return Family::kAdSync;
+  const std::string_view source =
+      r.event_source_name.empty() ? std::string_view(r.provider) : r.event_source_name;
+  if (iequals(source, "ADSync") || iequals(source, "Directory Synchronization"))
+    return Family::kAdSync;
   return Family::kOther;
 }
 
@@ -27,16 +29,29 @@ std::string_view kind_of(const eventlog::Record& r) {
   switch (family_of(r)) {
     case Family::kUserDeviceRegistration:
       switch (id) {
-        case 358: case 360: case 361: case 362: return "prereq.check";
-        case 300: return "ngc.key_registered";
-        case 301: return "ngc.key_registration_failed";
-        case 304: case 305: case 307: case 201: case 204: return "device.join_failed";
-        case 306: return "device.joined";
-        default: return "udr.event";
+        case 358:
+        case 360:
+        case 361:
+        case 362:
+          return "prereq.check";
+        case 300:
+          return "ngc.key_registered";
+        case 301:
+          return "ngc.key_registration_failed";
+        case 304:
+        case 305:
+        case 307:
+        case 201:
+        case 204:
+          return "device.join_failed";
+        case 306:
+          return "device.joined";
+        default:
+          return "udr.event";
       }
     case Family::kHelloForBusiness:
-      if (id == 5555) return "tpm.info";         // Hello's TPM facts
-      if (id == 8002) return "ngc.container";    // container state
+      if (id == 5555) return "tpm.info";       // Hello's TPM facts
+      if (id == 8002) return "ngc.container";  // container state
       if (r.level >= 1 && r.level <= 2) return "hello.error";
       return "hello.event";
     case Family::kAad:
@@ -46,12 +61,19 @@ std::string_view kind_of(const eventlog::Record& r) {
       // Ids documented in plugins/entra-sync/README.md; classic events whose strings
       // are positional, so the kind says what happened and the fields stay as written.
       switch (id) {
-        case 904: return "adsync.scheduler";     // scheduler started/stopped, cycle start/end
-        case 906: return "adsync.run_profile";   // a run profile finished (connector, profile)
-        case 6100: return "adsync.run_error";    // a run step ended with errors (counts)
-        case 2001: case 2002: return "adsync.service";
-        case 114: return "adsync.export_cycle";  // Directory Synchronization: export cycle completed
-        default: return "adsync.event";
+        case 904:
+          return "adsync.scheduler";  // scheduler started/stopped, cycle start/end
+        case 906:
+          return "adsync.run_profile";  // a run profile finished (connector, profile)
+        case 6100:
+          return "adsync.run_error";  // a run step ended with errors (counts)
+        case 2001:
+        case 2002:
+          return "adsync.service";
+        case 114:
+          return "adsync.export_cycle";  // Directory Synchronization: export cycle completed
+        default:
+          return "adsync.event";
       }
     case Family::kOther:
       break;
@@ -63,7 +85,8 @@ static bool is_service_sid(std::string_view sid) {
   return sid == "S-1-5-18" || sid == "S-1-5-19" || sid == "S-1-5-20";
 }
 
-static const std::string* first_of(const eventlog::Record& r, std::initializer_list<std::string_view> names) {
+static const std::string* first_of(const eventlog::Record& r,
+                                   std::initializer_list<std::string_view> names) {
   for (auto n : names)
     if (const std::string* v = r.find(n); v && !v->empty()) return v;
   return nullptr;
@@ -95,9 +118,12 @@ void normalize(const eventlog::Record& r, Event& e) {
   s = Subject{};
   const std::string* sid = first_of(r, {"UserSid", "UserSID"});
   const std::string& header_sid = r.user_sid;
-  if (sid && !is_service_sid(*sid)) s.user_sid = *sid;
-  else if (!header_sid.empty() && !is_service_sid(header_sid)) s.user_sid = header_sid;
-  if (const std::string* upn = first_of(r, {"UPN", "UserPrincipalName", "UserEmail"}); upn && upn->find('@') != std::string::npos)
+  if (sid && !is_service_sid(*sid))
+    s.user_sid = *sid;
+  else if (!header_sid.empty() && !is_service_sid(header_sid))
+    s.user_sid = header_sid;
+  if (const std::string* upn = first_of(r, {"UPN", "UserPrincipalName", "UserEmail"});
+      upn && upn->find('@') != std::string::npos)
     s.user_upn = *upn;
   s.device_name = r.computer;
   if (const std::string* t = first_of(r, {"TenantId", "TenantID"}))

@@ -10,7 +10,6 @@
 
 #include <hellotrace/event.hpp>
 #include <hellotrace/eventlog/record.hpp>
-
 #include <string_view>
 
 namespace hellotrace::udr {

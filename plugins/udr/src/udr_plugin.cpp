@@ -1,15 +1,14 @@
 // The `udr` parser plugin: Windows event logs in any export form — .evtx
 // (parsers/evtx), and the XML, CSV and JSON exports of Event Viewer, wevtutil and
 // PowerShell (parsers/eventexport) — become normalized events.
-#include "normalize.hpp"
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <hellotrace/eventexport/eventexport.hpp>
 #include <hellotrace/evtx/reader.hpp>
 #include <hellotrace/plugin_sdk.hpp>
 
-#include <fmt/format.h>
-
-#include <algorithm>
+#include "normalize.hpp"
 
 namespace {
 
@@ -21,7 +20,8 @@ class UdrPlugin : public sdk::Plugin {
 
   int sniff(std::span<const uint8_t> prefix, std::string_view) const override {
     if (evtx::looks_like_evtx(prefix)) return 95;
-    return std::max({eventexport::looks_like_event_xml(prefix), eventexport::looks_like_event_csv(prefix),
+    return std::max({eventexport::looks_like_event_xml(prefix),
+                     eventexport::looks_like_event_csv(prefix),
                      eventexport::looks_like_event_json(prefix)});
   }
 
@@ -31,7 +31,8 @@ class UdrPlugin : public sdk::Plugin {
       return;
     }
     if (sniff(src.data.first(std::min<size_t>(src.data.size(), HT_SNIFF_PREFIX_SIZE)), {}) == 0) {
-      out.error({}, "not a Windows event log export this plugin reads (.evtx, event XML, CSV or JSON)");
+      out.error({},
+                "not a Windows event log export this plugin reads (.evtx, event XML, CSV or JSON)");
       return;
     }
     eventexport::Options options;
@@ -48,12 +49,14 @@ class UdrPlugin : public sdk::Plugin {
           if (notes.data_values_missing && !warned_missing) {
             warned_missing = true;
             out.info({r.line, HT_NO_NUMBER, HT_NO_NUMBER},
-                     "this export carries no EventData values (CSV, or ConvertTo-Json below -Depth 3): rules on event fields cannot apply; export as .evtx or XML");
+                     "this export carries no EventData values (CSV, or ConvertTo-Json below -Depth "
+                     "3): rules on event fields cannot apply; export as .evtx or XML");
           }
           if ((notes.data_names_unknown || notes.data_names_partial) && !warned_names) {
             warned_names = true;
             out.info({r.line, HT_NO_NUMBER, HT_NO_NUMBER},
-                     "some events have positional values whose names are not known (JSON export): they are kept unnamed");
+                     "some events have positional values whose names are not known (JSON export): "
+                     "they are kept unnamed");
           }
           out.emit(event);
           return true;
@@ -75,7 +78,8 @@ class UdrPlugin : public sdk::Plugin {
           return true;
         },
         [&](const evtx::Problem& p) {
-          const std::string where = p.chunk < 0 ? std::string("file header") : fmt::format("chunk {}", p.chunk);
+          const std::string where =
+              p.chunk < 0 ? std::string("file header") : fmt::format("chunk {}", p.chunk);
           out.warning({HT_NO_NUMBER, p.offset, HT_NO_NUMBER}, fmt::format("{}: {}", where, p.what));
         });
     if (stats.records == 0 && stats.chunks == 0)
@@ -86,11 +90,14 @@ class UdrPlugin : public sdk::Plugin {
 }  // namespace
 
 HT_DEFINE_PLUGIN(udr, UdrPlugin,
-                 ({"udr", "1.0.0",
-                   "Windows event logs (User Device Registration, HelloForBusiness, AAD, ADSync and any other channel)",
+                 ({"udr",
+                   "1.0.0",
+                   "Windows event logs (User Device Registration, HelloForBusiness, AAD, ADSync "
+                   "and any other channel)",
                    HT_CAP_PARSE,
                    {"evtx", "event-xml", "event-csv", "event-json"},
-                   {"prereq.check", "ngc.key_registered", "ngc.key_registration_failed", "device.join_failed",
-                    "device.joined", "udr.event", "tpm.info", "ngc.container", "hello.error", "hello.event",
-                    "aad.error", "aad.event", "adsync.scheduler", "adsync.run_profile", "adsync.run_error",
-                    "adsync.service", "adsync.export_cycle", "adsync.event", "eventlog.record"}}))
+                   {"prereq.check", "ngc.key_registered", "ngc.key_registration_failed",
+                    "device.join_failed", "device.joined", "udr.event", "tpm.info", "ngc.container",
+                    "hello.error", "hello.event", "aad.error", "aad.event", "adsync.scheduler",
+                    "adsync.run_profile", "adsync.run_error", "adsync.service",
+                    "adsync.export_cycle", "adsync.event", "eventlog.record"}}))

@@ -1,10 +1,9 @@
-#include "normalize.hpp"
-
-#include <hellotrace/plugin_testing.hpp>
-
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <hellotrace/plugin_testing.hpp>
+
+#include "normalize.hpp"
 
 using namespace hellotrace;
 
@@ -19,9 +18,10 @@ std::string corpus_file(const std::string& name) {
   return p;
 }
 
-#define REQUIRE_CORPUS(path)                                                                 \
-  if ((path).empty()) GTEST_SKIP() << "shared corpus not found at " HT_CORPUS_DIR            \
-                                      " (tests that read real .evtx files need ../shared/corpus)"
+#define REQUIRE_CORPUS(path)                                  \
+  if ((path).empty())                                         \
+  GTEST_SKIP() << "shared corpus not found at " HT_CORPUS_DIR \
+                  " (tests that read real .evtx files need ../shared/corpus)"
 }  // namespace
 
 TEST(UdrNormalize, KeyRegisteredEventCarriesUpnKeyAndTenant) {
@@ -56,9 +56,13 @@ TEST(UdrNormalize, KeyRegisteredEventCarriesUpnKeyAndTenant) {
 TEST(UdrNormalize, KindsComeFromChannelAndIdNotFromText) {
   eventlog::Record r;
   r.channel = "Microsoft-Windows-User Device Registration/Admin";
-  for (auto [id, kind] : std::vector<std::pair<uint32_t, std::string>>{
-           {358, "prereq.check"}, {360, "prereq.check"}, {362, "prereq.check"},
-           {301, "ngc.key_registration_failed"}, {304, "device.join_failed"}, {999, "udr.event"}}) {
+  for (auto [id, kind] :
+       std::vector<std::pair<uint32_t, std::string>>{{358, "prereq.check"},
+                                                     {360, "prereq.check"},
+                                                     {362, "prereq.check"},
+                                                     {301, "ngc.key_registration_failed"},
+                                                     {304, "device.join_failed"},
+                                                     {999, "udr.event"}}) {
     r.event_id = id;
     EXPECT_EQ(udr::kind_of(r), kind) << id;
   }
@@ -78,7 +82,8 @@ TEST(UdrNormalize, KindsComeFromChannelAndIdNotFromText) {
 }
 
 TEST(UdrPlugin, RealPrerequisiteFailuresFromATurkishMachine) {
-  const std::string path = corpus_file("tugix__Microsoft-Windows-User_Device_Registration%4Admin.evtx");
+  const std::string path =
+      corpus_file("tugix__Microsoft-Windows-User_Device_Registration%4Admin.evtx");
   REQUIRE_CORPUS(path);
   harness::PluginUnderTest plugin(ht_plugin_udr());
   const std::string bytes = harness::PluginUnderTest::read_file(path);
@@ -99,7 +104,8 @@ TEST(UdrPlugin, RealPrerequisiteFailuresFromATurkishMachine) {
 }
 
 TEST(UdrPlugin, HelloForBusinessAndAadChannels) {
-  const std::string hello = corpus_file("tugix__Microsoft-Windows-HelloForBusiness%4Operational.evtx");
+  const std::string hello =
+      corpus_file("tugix__Microsoft-Windows-HelloForBusiness%4Operational.evtx");
   const std::string aad = corpus_file("tugix__Microsoft-Windows-AAD%4Operational.evtx");
   REQUIRE_CORPUS(hello);
   harness::PluginUnderTest plugin(ht_plugin_udr());
@@ -117,7 +123,8 @@ TEST(UdrPlugin, HelloForBusinessAndAadChannels) {
 }
 
 TEST(UdrPlugin, DamagedLogKeepsWhatCanBeReadAndSaysWhere) {
-  const std::string path = corpus_file("omer__Microsoft-Windows-HelloForBusiness%4Operational.evtx");
+  const std::string path =
+      corpus_file("omer__Microsoft-Windows-HelloForBusiness%4Operational.evtx");
   REQUIRE_CORPUS(path);
   harness::PluginUnderTest plugin(ht_plugin_udr());
   const auto run = plugin.parse_file(path);
@@ -153,21 +160,25 @@ TEST(UdrPlugin, EventViewerXmlExportGivesTheSameKindsAsEvtx) {
   EXPECT_EQ(run.events[2].kind, "ngc.key_registered");
   EXPECT_FALSE(run.events[2].subject.user_upn.empty());
   EXPECT_EQ(run.events[0].origin.line, 3u);  // line of the <Event> element
-  EXPECT_NE(run.events[0].field_or("@Message").find("provisioning will be launched"), std::string::npos);
+  EXPECT_NE(run.events[0].field_or("@Message").find("provisioning will be launched"),
+            std::string::npos);
 }
 
 TEST(UdrPlugin, EveryExportFormIsClaimedAndCsvSaysWhatItLacks) {
   harness::PluginUnderTest plugin(ht_plugin_udr());
-  for (const char* name : {"udr-eventviewer.xml", "udr-wevtutil.xml", "udr-forwarded-renderedxml.xml",
-                           "udr-ps51-utf16.xml", "udr-eventviewer-en-US.csv", "udr-eventviewer-de-DE.csv",
-                           "udr-export-csv.csv", "udr-ps51.json", "udr-ps7.json", "udr-ps7.ndjson"}) {
+  for (const char* name :
+       {"udr-eventviewer.xml", "udr-wevtutil.xml", "udr-forwarded-renderedxml.xml",
+        "udr-ps51-utf16.xml", "udr-eventviewer-en-US.csv", "udr-eventviewer-de-DE.csv",
+        "udr-export-csv.csv", "udr-ps51.json", "udr-ps7.json", "udr-ps7.ndjson"}) {
     const auto run = plugin.parse_file(kExports + name, R"({"timezone":"+01:00"})");
     EXPECT_FALSE(run.events.empty()) << name;
-    EXPECT_EQ(run.warnings(), 0u) << name << ": " << (run.diagnostics.empty() ? "" : run.diagnostics[0].message);
+    EXPECT_EQ(run.warnings(), 0u) << name << ": "
+                                  << (run.diagnostics.empty() ? "" : run.diagnostics[0].message);
   }
   const auto csv = plugin.parse_file(kExports + "udr-eventviewer-en-US.csv");
   bool said = false;
-  for (const auto& d : csv.diagnostics) said |= d.message.find("no EventData values") != std::string::npos;
+  for (const auto& d : csv.diagnostics)
+    said |= d.message.find("no EventData values") != std::string::npos;
   EXPECT_TRUE(said);
   for (const Event& e : csv.events) EXPECT_TRUE(e.time_flags & HT_TIME_ZONE_ASSUMED);
 }

@@ -14,23 +14,23 @@
 
 #include <cstdint>
 #include <optional>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace hellotrace::eventlog {
 
 struct DataItem {
-  std::string name;  // Data Name="…" (EventData) or element name (UserData); may be empty
-  std::string value; // rendered text
+  std::string name;   // Data Name="…" (EventData) or element name (UserData); may be empty
+  std::string value;  // rendered text
   bool operator==(const DataItem&) const = default;
 };
 
 struct Record {
-  uint64_t record_id = 0;         // System/EventRecordID
-  int64_t time = HT_NO_TIME;      // System/TimeCreated/@SystemTime
-  uint32_t event_id = 0;          // System/EventID
+  uint64_t record_id = 0;              // System/EventRecordID
+  int64_t time = HT_NO_TIME;           // System/TimeCreated/@SystemTime
+  uint32_t event_id = 0;               // System/EventID
   std::optional<uint16_t> qualifiers;  // System/EventID/@Qualifiers (classic events)
   uint8_t version = 0;
   uint8_t level = 0;
@@ -42,13 +42,13 @@ struct Record {
   std::string event_source_name;  // Provider/@EventSourceName
   std::string channel;
   std::string computer;
-  std::string user_sid;           // Security/@UserID
-  std::string activity_id;        // Correlation/@ActivityID
+  std::string user_sid;     // Security/@UserID
+  std::string activity_id;  // Correlation/@ActivityID
   std::string related_activity_id;
   std::optional<uint32_t> process_id, thread_id;
-  std::vector<DataItem> data;     // EventData/Data or UserData children, in order
-  bool user_data = false;         // true when `data` came from UserData
-  std::string message;            // RenderingInfo/Message, when the export has it
+  std::vector<DataItem> data;  // EventData/Data or UserData children, in order
+  bool user_data = false;      // true when `data` came from UserData
+  std::string message;         // RenderingInfo/Message, when the export has it
 
   // Where it was read from, for evidence: byte offset of the record in the file
   // (EVTX) or 1-based line (text exports); HT_NO_NUMBER when unknown.

@@ -47,7 +47,7 @@ class Lines {
 std::vector<Line> split_lines(std::string_view text);
 
 std::string_view trim(std::string_view s);
-std::string to_lower(std::string_view s);  // ASCII only
+std::string to_lower(std::string_view s);              // ASCII only
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
 bool istarts_with(std::string_view s, std::string_view prefix);
 bool icontains(std::string_view haystack, std::string_view needle);
