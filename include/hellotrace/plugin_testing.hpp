@@ -55,10 +55,12 @@ class PluginUnderTest {
                          ht_str{name.data(), name.size()});
   }
 
+  // `stop_after`: the sink asks the plugin to stop after that many events (0: never).
   ParseRun parse(const std::string& bytes, const std::string& path = "input",
-                 const std::string& options_json = "{}") const {
+                 const std::string& options_json = "{}", size_t stop_after = 0) const {
     ParseRun run;
-    ht_event_sink sink{&run, &emit, &diagnose};
+    Collect collect{&run, stop_after};
+    ht_event_sink sink{&collect, &emit, &diagnose};
     ht_source src{};
     src.struct_size = sizeof src;
     src.path = ht_str{path.data(), path.size()};
@@ -81,12 +83,17 @@ class PluginUnderTest {
   }
 
  private:
+  struct Collect {
+    ParseRun* run;
+    size_t stop_after;
+  };
   static int emit(void* ctx, const ht_event* ev) {
-    static_cast<ParseRun*>(ctx)->events.push_back(event_from_abi(*ev));
-    return 0;
+    auto* c = static_cast<Collect*>(ctx);
+    c->run->events.push_back(event_from_abi(*ev));
+    return c->stop_after != 0 && c->run->events.size() >= c->stop_after ? 1 : 0;
   }
   static void diagnose(void* ctx, const ht_diagnostic* d) {
-    static_cast<ParseRun*>(ctx)->diagnostics.push_back(
+    static_cast<Collect*>(ctx)->run->diagnostics.push_back(
         {d->severity,
          {d->position.line, d->position.offset, d->position.record},
          std::string(from_ht(d->message))});

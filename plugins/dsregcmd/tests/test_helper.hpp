@@ -1,15 +1,10 @@
-// Runs the dsregcmd plugin in-process, through its C table exactly as the host does, and
-// collects what it reports.
+// Runs the dsregcmd plugin in-process, through its C table exactly as the host does
+// (include/hellotrace/plugin_testing.hpp), and collects what it reports in the shape
+// these tests use.
 #pragma once
 
-#include <hellotrace/plugin_api.h>
-
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
-#include <hellotrace/event.hpp>
-#include <iterator>
-#include <stdexcept>
+#include <hellotrace/plugin_testing.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,68 +36,40 @@ inline std::string sample_path(std::string_view name) {
 }
 
 inline std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return hellotrace::harness::PluginUnderTest::read_file(path);
 }
 
 class Plugin {
  public:
-  Plugin() : table_(ht_plugin_dsregcmd()) {
-    instance_ = table_->init(ht_str{"{}", 2}, nullptr, nullptr);
-    if (!instance_) throw std::runtime_error("dsregcmd init failed");
-  }
-  ~Plugin() { table_->destroy(instance_); }
-  Plugin(const Plugin&) = delete;
-  Plugin& operator=(const Plugin&) = delete;
+  Plugin() : harness_(ht_plugin_dsregcmd()) {}
 
-  const ht_plugin* table() const { return table_; }
+  const ht_plugin* table() const { return ht_plugin_dsregcmd(); }
 
   int sniff(std::string_view bytes, std::string_view name) const {
-    const size_t n = bytes.size() < HT_SNIFF_PREFIX_SIZE ? bytes.size() : HT_SNIFF_PREFIX_SIZE;
-    return table_->sniff(instance_, reinterpret_cast<const uint8_t*>(bytes.data()), n,
-                         ht_str{name.data(), name.size()});
+    return harness_.sniff(std::string(bytes), std::string(name));
   }
 
   // `stop_after`: the sink asks to stop after that many events (0: never).
-  Result parse(std::string_view bytes, std::string_view path = "input.txt",
-               size_t stop_after = 0) const {
+  Result parse(std::string_view bytes, std::string_view path = "input.txt", size_t stop_after = 0,
+               std::string_view options = "{}") const {
+    auto run =
+        harness_.parse(std::string(bytes), std::string(path), std::string(options), stop_after);
     Result r;
-    Context ctx{&r, stop_after};
-    ht_event_sink sink{&ctx, &on_event, &on_diagnostic};
-    ht_source src{};
-    src.struct_size = sizeof src;
-    src.path = ht_str{path.data(), path.size()};
-    src.data = reinterpret_cast<const uint8_t*>(bytes.data());
-    src.size = bytes.size();
-    src.options_json = ht_str{"{}", 2};
-    r.rc = table_->parse(instance_, &src, &sink);
+    r.rc = run.status;
+    r.events = std::move(run.events);
+    for (auto& e : r.events) e.file.clear();  // these tests look at what the plugin itself sent
+    for (auto& d : run.diagnostics)
+      r.diagnostics.push_back({d.severity, d.position.line, std::move(d.message)});
     return r;
   }
 
-  Result parse_sample(std::string_view name) const {
+  Result parse_sample(std::string_view name, std::string_view options = "{}") const {
     const std::string path = sample_path(name);
-    return parse(read_file(path), path);
+    return parse(read_file(path), path, 0, options);
   }
 
  private:
-  struct Context {
-    Result* result;
-    size_t stop_after;
-  };
-  static int on_event(void* c, const ht_event* e) {
-    auto* ctx = static_cast<Context*>(c);
-    ctx->result->events.push_back(hellotrace::event_from_abi(*e));
-    return ctx->stop_after != 0 && ctx->result->events.size() >= ctx->stop_after ? 1 : 0;
-  }
-  static void on_diagnostic(void* c, const ht_diagnostic* d) {
-    auto* ctx = static_cast<Context*>(c);
-    ctx->result->diagnostics.push_back(
-        {d->severity, d->position.line, std::string(hellotrace::from_ht(d->message))});
-  }
-
-  const ht_plugin* table_;
-  void* instance_ = nullptr;
+  hellotrace::harness::PluginUnderTest harness_;
 };
 
 }  // namespace dsregcmd_test
