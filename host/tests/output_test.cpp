@@ -7,11 +7,17 @@
 using namespace hellotrace;
 using namespace hellotrace::host;
 
+// The bytes of a string literal, embedded NULs included, without the terminator.
+template <size_t N>
+static std::string literal(const char (&s)[N]) {
+  return std::string(s, N - 1);
+}
+
 TEST(OutputJson, EventLineIsValidJsonWhateverTheInputHeld) {
   Event e;
   e.kind = "k";
   e.source = "s";
-  e.add("bad", std::string("\xC3\x28 \xFF\x00 tab\t <script>", 18));
+  e.add("bad", literal("\xC3\x28 \xFF\x00 tab\t <script>"));
   e.add("", "unnamed");
   e.add("dup", "1");
   e.add("dup", "2");
@@ -56,7 +62,7 @@ TEST(OutputJson, FastEventLineEqualsTheTreeRendering) {
   e.add("Attempt Status", "0xc000006d");
   e.add("Attempt Status", "0x0");
   e.add("", "unnamed");
-  e.add("ctl", std::string("a\x01\x1f\tb\r\n\"\\ é €", 17));
+  e.add("ctl", literal("a\x01\x1f\tb\r\n\"\\ é €"));
   e.add("#3", "collides with the unnamed one");
   e.file = "C:\\logs\\dsregcmd.txt";
   e.origin.line = 12;
@@ -71,7 +77,7 @@ TEST(OutputJson, FastEventLineEqualsTheTreeRendering) {
 
 TEST(OutputJson, FastEventLineIsValidForInvalidUtf8) {
   Event e;
-  e.add("bad", std::string("\xC3\x28\xFF\xE2\x82 \xED\xA0\x80 \xF4\x90\x80\x80 ok", 21));
+  e.add("bad", literal("\xC3\x28\xFF\xE2\x82 \xED\xA0\x80 \xF4\x90\x80\x80 ok"));
   std::string fast;
   append_event_line(fast, e);
   EXPECT_TRUE(text::is_valid_utf8(fast));
