@@ -19,6 +19,7 @@
 #include "loader.hpp"
 #include "output_json.hpp"
 #include "pipeline.hpp"
+#include "plugin_calls.hpp"
 #include "redact.hpp"
 #include "report_html.hpp"
 #include "report_markdown.hpp"
@@ -54,6 +55,8 @@ Commands:
   analyze PATH...   read exported logs and report blockers (findings)
   events PATH...    print the normalized events as NDJSON
   timeline PATH...  print each user's enrollment story: phases, events, blockers
+  plan PATH...      write a re-enrollment plan (PowerShell, Intune scripts) for the findings
+  probe NAME        read a live system with a probe plugin (e.g. tpm-verifier) into events
   plugins           list the loaded plugins
   rules             list the rule catalog, or check rule files (--validate DIR)
 
@@ -67,6 +70,9 @@ const char* kCommonHelp = R"(Input options:
   --timezone ZONE    zone of times the exports print without one: UTC (default), +03:00, -05:00
   --threads N        parse N files at a time (default: one per core)
   --quiet            no progress or per-file messages on stderr
+  --probe NAME       also read a live system with this probe plugin (repeatable)
+  --option KEY=VALUE an option for probe and action plugins, e.g. tcti=device:/dev/tpmrm0
+                     (repeatable)
 )";
 
 const char* kAnalyzeHelp = R"(Usage: hellotrace analyze PATH... [options]
@@ -107,6 +113,27 @@ when no source covers a phase), the events in time order, and the blockers found
   --rules DIR        also load rule files from DIR (repeatable)
 )";
 
+const char* kPlanHelp = R"(Usage: hellotrace plan PATH... --out DIR [options]
+
+Analyzes the inputs like 'analyze', then lets each action plugin (or the one named
+with --action) turn the findings into artifacts under DIR: the re-enrollment plan as a
+PowerShell script that supports -WhatIf, Intune detect/remediate scripts, a Markdown
+version for humans.
+
+  --out DIR          folder for the artifacts (created; files in it are replaced)
+  --action NAME      only this action plugin (default: every one loaded)
+  --option KEY=VALUE option for the action plugins, e.g. sync_server=AADC01 (repeatable)
+  --now TIME, --user UPN|SID, --rules DIR   as for 'analyze'
+)";
+
+const char* kProbeHelp = R"(Usage: hellotrace probe NAME [--option KEY=VALUE]... [--json FILE|-]
+
+Runs the probe plugin NAME against the live system and prints its events as NDJSON
+(the format of 'hellotrace events'). Example, a TPM through the kernel's resource
+manager:  hellotrace probe tpm-verifier --option tcti=device:/dev/tpmrm0
+To analyze probe results with exported logs, use 'analyze PATH... --probe NAME'.
+)";
+
 const char* kPluginsHelp = R"(Usage: hellotrace plugins [--json] [--plugin-dir DIR]
 
 Lists the loaded plugins (name, kind, version, formats, path) and any plugin file
@@ -124,6 +151,9 @@ struct Options {
   std::vector<std::string> paths;
   std::vector<fs::path> plugin_dirs;
   std::vector<fs::path> rule_dirs;
+  std::vector<std::string> probes, actions;
+  std::vector<std::pair<std::string, std::string>> plugin_options;  // --option KEY=VALUE
+  std::string out_dir;
   std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
   bool redact = false;
   unsigned threads = 0;
@@ -180,7 +210,19 @@ Options parse_args(int argc, char** argv) {
       o.fail_on = value(a);
     else if (a == "--validate")
       o.validate = value(a);
-    else if (a == "--quiet" || a == "-q")
+    else if (a == "--probe")
+      o.probes.push_back(value(a));
+    else if (a == "--action")
+      o.actions.push_back(value(a));
+    else if (a == "--out")
+      o.out_dir = value(a);
+    else if (a == "--option") {
+      const std::string v = value(a);
+      const size_t eq = v.find('=');
+      if (eq == 0 || eq == std::string::npos)
+        throw UsageError("--option takes KEY=VALUE, not '" + v + "'");
+      o.plugin_options.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+    } else if (a == "--quiet" || a == "-q")
       o.quiet = true;
     else if (a.size() > 1 && a[0] == '-' && a != "-")
       throw UsageError("unknown option " + a);
@@ -194,6 +236,13 @@ Options parse_args(int argc, char** argv) {
 
 std::string options_json(const Options& o) {
   return nlohmann::json{{"timezone", o.timezone}}.dump();
+}
+
+// Options for probe and action plugins: the --option pairs and the run's time zone.
+nlohmann::json plugin_options_json(const Options& o) {
+  nlohmann::json j = {{"timezone", o.timezone}};
+  for (const auto& [key, value] : o.plugin_options) j[key] = value;
+  return j;
 }
 
 void check_timezone(const std::string& tz) {
@@ -330,6 +379,65 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
   return ok;
 }
 
+std::optional<int64_t> parse_now(const Options& o) {
+  if (o.now.empty()) return std::nullopt;
+  auto now = time::parse_iso(o.now);
+  if (!now)
+    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
+                     "'");
+  return now;
+}
+
+struct Correlated {
+  Report report;
+  bool ok = true;
+  size_t inputs = 0;  // files read
+};
+
+// Inputs and probes → events → correlation, rules, key-sync reasoning and analyzer
+// plugins → one report.
+Correlated correlate(const Options& o, const RuleSet& rules, const Registry& registry,
+                     Store* store) {
+  Analyzers analyzers(registry);
+  AnalysisOptions ao;
+  ao.now = parse_now(o);
+  ao.keep_kinds = analyzers.kinds();
+  if (!analyzers.empty())
+    ao.analyze = [&](const nlohmann::ordered_json& run) { return analyzers.run(run); };
+  Analysis analysis(rules, ao);
+  Correlated c;
+  const std::string* last_file = nullptr;
+  auto observe = [&](const Event& e) {
+    if (!last_file || *last_file != e.file) analyzers.saw_file(e.file);
+    last_file = &e.file;
+    analysis.observe(e);
+  };
+  if (!o.paths.empty() || o.probes.empty())
+    c.ok = read_inputs(o, registry, store, observe, &c.inputs);
+  for (const std::string& name : o.probes) {
+    const Plugin* p = registry.find(name);
+    if (!p || !p->can(HT_CAP_PROBE))
+      throw UsageError("--probe " + name +
+                       ": no probe plugin of that name (see 'hellotrace plugins')");
+    const int64_t source_id = store ? store->add_source("probe:" + name, name, 0, "parsed", "") : 0;
+    uint64_t events = 0;
+    ProbeResult r = run_probe(*p, plugin_options_json(o).dump(), [&](Event& e) {
+      if (store) store->add_event(source_id, e);
+      ++events;
+      observe(e);
+    });
+    if (store) store->set_source_events(source_id, events);
+    for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
+    if (!r.ok) {
+      std::cerr << "hellotrace: probe " << name << " failed\n";
+      c.ok = false;
+    }
+  }
+  c.report = analysis.finish();
+  for (const auto& m : analyzers.problems()) std::cerr << "hellotrace: " << m << "\n";
+  return c;
+}
+
 int cmd_events(const Options& o) {
   if (o.help) return std::cout << kEventsHelp << "\n" << kCommonHelp, kExitOk;
   Registry registry;
@@ -354,13 +462,6 @@ int cmd_analyze(const Options& o) {
   if (o.help) return std::cout << kAnalyzeHelp << "\n" << kCommonHelp, kExitOk;
   if (!o.fail_on.empty() && severity_rank(o.fail_on) < 0)
     throw UsageError("--fail-on takes critical, high, medium or info, not '" + o.fail_on + "'");
-  std::optional<int64_t> now;
-  if (!o.now.empty()) {
-    now = time::parse_iso(o.now);
-    if (!now)
-      throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
-                       "'");
-  }
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
   if (!rules.problems().empty()) return kExitUsage;
@@ -369,18 +470,13 @@ int cmd_analyze(const Options& o) {
   std::unique_ptr<Store> store;
   if (!o.db.empty()) store = std::make_unique<Store>(o.db);
 
-  AnalysisOptions ao;
-  ao.now = now;
-  Analysis analysis(rules, ao);
-  size_t inputs = 0;
-  // Raw events cannot be redacted before the identities are known: with --redact
-  // the database keeps sources, findings and evidence, not events.
   // With --redact the database gets the (redacted) findings and evidence only: raw
   // events, sources and diagnostics would carry names and paths unredacted.
   Store* event_store = o.redact ? nullptr : store.get();
-  const bool ok = read_inputs(
-      o, registry, event_store, [&](const Event& e) { analysis.observe(e); }, &inputs);
-  Report report = analysis.finish();
+  Correlated run = correlate(o, rules, registry, event_store);
+  const bool ok = run.ok;
+  const size_t inputs = run.inputs;
+  Report& report = run.report;
   if (o.redact) redact(report);
   const int64_t reference = report.now;
   if (!o.html.empty() || !o.markdown.empty()) {
@@ -474,20 +570,14 @@ std::string time_text(int64_t t) {
 
 int cmd_timeline(const Options& o) {
   if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
-  std::optional<int64_t> now;
-  if (!o.now.empty() && !(now = time::parse_iso(o.now)))
-    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
-                     "'");
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
-  AnalysisOptions ao;
-  ao.now = now;
-  Analysis analysis(rules, ao);
-  const bool ok = read_inputs(o, registry, nullptr, [&](const Event& e) { analysis.observe(e); });
-  const Report report = analysis.finish();
+  Correlated run = correlate(o, rules, registry, nullptr);
+  const bool ok = run.ok;
+  const Report& report = run.report;
   std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n",
                            report.users.size(),
                            report.now == HT_NO_TIME ? "unknown" : time::format_iso(report.now));
@@ -566,6 +656,69 @@ int cmd_timeline(const Options& o) {
   return ok ? kExitOk : kExitUsage;
 }
 
+int cmd_probe(const Options& o) {
+  if (o.help) return std::cout << kProbeHelp, kExitOk;
+  if (o.paths.size() != 1)
+    throw UsageError("probe takes one plugin name (see 'hellotrace plugins')");
+  Registry registry;
+  load_plugins(registry, o);
+  const Plugin* p = registry.find(o.paths.front());
+  if (!p || !p->can(HT_CAP_PROBE))
+    throw UsageError(o.paths.front() + ": no probe plugin of that name (see 'hellotrace plugins')");
+  std::unique_ptr<std::ofstream> file;
+  std::ostream* out = open_output(o.json_out.empty() ? "-" : o.json_out, file);
+  std::string line;
+  const ProbeResult r = run_probe(*p, plugin_options_json(o).dump(), [&](Event& e) {
+    line.clear();
+    append_event_line(line, e);
+    *out << line;
+  });
+  out->flush();
+  for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
+  return r.ok ? kExitOk : kExitUsage;
+}
+
+int cmd_plan(const Options& o) {
+  if (o.help) return std::cout << kPlanHelp << "\n" << kCommonHelp, kExitOk;
+  if (o.out_dir.empty()) throw UsageError("plan needs --out DIR for the plan's files");
+  RuleSet rules = load_rules(o);
+  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  if (!rules.problems().empty()) return kExitUsage;
+  Registry registry;
+  load_plugins(registry, o);
+  std::vector<const Plugin*> actions;
+  for (const std::string& name : o.actions) {
+    const Plugin* p = registry.find(name);
+    if (!p || !p->can(HT_CAP_ACT))
+      throw UsageError("--action " + name + ": no action plugin of that name");
+    actions.push_back(p);
+  }
+  if (o.actions.empty()) actions = registry.with(HT_CAP_ACT);
+  if (actions.empty()) throw UsageError("no action plugin loaded (see 'hellotrace plugins')");
+
+  Correlated run = correlate(o, rules, registry, nullptr);
+  nlohmann::ordered_json input = people_json(run.report);
+  nlohmann::ordered_json findings = nlohmann::ordered_json::array();
+  for (const Finding& f : run.report.findings)
+    if (o.user.empty() || subject_is(f.subject, o.user))
+      findings.push_back(finding_to_json(f, run.report.now));
+  const size_t count = findings.size();
+  input["findings"] = std::move(findings);
+  input["options"] = plugin_options_json(o);
+  bool ok = run.ok;
+  for (const Plugin* p : actions) {
+    const ActionResult r = run_action(*p, input, o.out_dir);
+    for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
+    for (const auto& f : r.written) std::cout << f.string() << "\n";
+    if (!r.ok) {
+      std::cerr << "hellotrace: action " << p->name() << " failed\n";
+      ok = false;
+    }
+  }
+  std::cerr << fmt::format("hellotrace: plan for {} finding(s) written to {}\n", count, o.out_dir);
+  return ok ? kExitOk : kExitUsage;
+}
+
 int cmd_plugins(const Options& o) {
   if (o.help) return std::cout << kPluginsHelp, kExitOk;
   Registry registry;
@@ -580,6 +733,7 @@ int cmd_plugins(const Options& o) {
            {"description", p->table().description ? p->table().description : ""},
            {"formats", p->formats()},
            {"event_kinds", p->event_kinds()},
+           {"consumes", p->consumes()},
            {"api_version", fmt::format("{}.{}.{}", p->table().api_version_major,
                                        p->table().api_version_minor, p->table().api_version_patch)},
            {"path", p->path().string()}});
@@ -656,6 +810,8 @@ int main(int argc, char** argv) {
     if (o.command == "events") return cmd_events(o);
     if (o.command == "timeline") return cmd_timeline(o);
     if (o.command == "plugins") return cmd_plugins(o);
+    if (o.command == "probe") return cmd_probe(o);
+    if (o.command == "plan") return cmd_plan(o);
     if (o.command == "rules") return cmd_rules(o);
     throw UsageError("unknown command '" + o.command + "' (try 'hellotrace --help')");
   } catch (const UsageError& e) {

@@ -30,6 +30,11 @@ Plugin::~Plugin() {
 
 std::vector<std::string> Plugin::formats() const { return string_list(table_->formats); }
 std::vector<std::string> Plugin::event_kinds() const { return string_list(table_->event_kinds); }
+std::vector<std::string> Plugin::consumes() const {
+  // A plugin built against ABI 1.0 has a shorter table: never read past it.
+  if (table_->struct_size < offsetof(ht_plugin, consumes) + sizeof(table_->consumes)) return {};
+  return string_list(table_->consumes);
+}
 
 std::string Plugin::kinds_text() const {
   std::string out;

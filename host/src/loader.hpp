@@ -32,6 +32,8 @@ class Plugin {
   bool can(uint32_t capability) const { return (table_->capabilities & capability) != 0; }
   std::vector<std::string> formats() const;
   std::vector<std::string> event_kinds() const;
+  // Analyzers: the event kinds they read (ABI 1.1; empty for older plugins).
+  std::vector<std::string> consumes() const;
   std::string kinds_text() const;  // "parser,probe"
 
  private:

@@ -196,9 +196,26 @@ static std::string summarize(const Event& e) {
 
 static bool later(int64_t a, int64_t b);
 
+bool kind_matches(const std::vector<std::string>& patterns, std::string_view kind) {
+  for (const std::string& p : patterns) {
+    if (p.size() >= 2 && p.ends_with(".*")) {
+      if (kind.size() > p.size() - 1 &&
+          kind.starts_with(std::string_view(p).substr(0, p.size() - 1)))
+        return true;
+    } else if (kind == p) {
+      return true;
+    }
+  }
+  return false;
+}
+
 struct Analysis::Impl {
   struct Kept {
     TimelineEntry entry;
+    int user_node, device_node;
+  };
+  struct KeptEvent {  // a full event for analyzer plugins
+    Event event;
     int user_node, device_node;
   };
   using Phases = std::array<PhaseStatus, kPhaseCount>;
@@ -225,6 +242,7 @@ struct Analysis::Impl {
   FindingCollector collector;
   IdentityGraph graph;
   std::vector<Kept> kept;
+  std::vector<KeptEvent> for_analyzers;
   std::unordered_map<int, Phases> phases;  // by fact node
   KeySyncInput keysync;
   int64_t newest = HT_NO_TIME;
@@ -247,6 +265,8 @@ void Analysis::observe(const Event& e) {
   m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
   m.keysync.observe(e, link.user, link.device);
   m.kept.push_back(std::move(k));
+  if (!m.options.keep_kinds.empty() && kind_matches(m.options.keep_kinds, e.kind))
+    m.for_analyzers.push_back({e, link.user, link.device});
 }
 
 static bool later(int64_t a, int64_t b) {  // a is later evidence than b (no time = oldest)
@@ -269,6 +289,134 @@ static void enrich(Subject& s, const Identity* user, const Identity* device) {
     if (s.device_id.empty()) s.device_id = first(device->device_ids);
     if (s.device_name.empty()) s.device_name = first(device->device_names);
   }
+}
+
+namespace {
+
+// Which device a subject-less export belongs to: the only device named by the other
+// exports of its folder (-1 when the folder names none or several).
+class FolderDevices {
+ public:
+  template <class Kept>
+  FolderDevices(const std::vector<Kept>& kept, const IdentityGraph& graph) {
+    for (const auto& k : kept) {
+      const int d = graph.resolve(k.device_node);
+      if (d < 0) continue;
+      auto [it, inserted] = device_.try_emplace(folder(k.entry.file), d);
+      if (!inserted && it->second != d) it->second = kSeveral;
+    }
+  }
+  int of(const std::string& file) const {
+    auto it = device_.find(folder(file));
+    return it == device_.end() || it->second == kSeveral ? -1 : it->second;
+  }
+
+ private:
+  static constexpr int kSeveral = -2;
+  static std::string folder(const std::string& file) {
+    const size_t slash = file.find_last_of('/');
+    return slash == std::string::npos ? std::string() : file.substr(0, slash);
+  }
+  std::unordered_map<std::string, int> device_;
+};
+
+using ojson = nlohmann::ordered_json;
+
+ojson text_or_empty(const std::vector<std::string>& v) { return v.empty() ? "" : v.front(); }
+ojson time_json(int64_t t) { return t == HT_NO_TIME ? ojson(nullptr) : ojson(time::format_iso(t)); }
+ojson number_json(uint64_t n) { return n == HT_NO_NUMBER ? ojson(nullptr) : ojson(n); }
+ojson index_json(int i) { return i < 0 ? ojson(nullptr) : ojson(i); }
+
+}  // namespace
+
+static ojson identity_json(const Identity& id, size_t i) {
+  ojson j = {{"index", i}, {"type", id.is_device ? "device" : "user"}, {"display", id.display()}};
+  if (id.is_device) {
+    j["device_name"] = text_or_empty(id.device_names);
+    j["device_id"] = text_or_empty(id.device_ids);
+  } else {
+    j["sid"] = text_or_empty(id.sids);
+    j["upn"] = text_or_empty(id.upns);
+    j["dn"] = text_or_empty(id.dns);
+    j["sam"] = text_or_empty(id.sams);
+    j["ngc_key_ids"] = id.ngc_keys;
+  }
+  return j;
+}
+
+static ojson user_json(const UserTimeline& t) {
+  ojson phases = ojson::array();
+  for (const PhaseStatus& p : t.phases)
+    phases.push_back({{"phase", phase_name(p.phase)},
+                      {"state", phase_state_name(p.state)},
+                      {"time", time_json(p.time)},
+                      {"note", p.note}});
+  return {{"identity", t.identity}, {"devices", t.devices}, {"phases", std::move(phases)}};
+}
+
+nlohmann::ordered_json people_json(const Report& report) {
+  ojson identities = ojson::array();
+  for (size_t i = 0; i < report.identities.size(); ++i)
+    identities.push_back(identity_json(report.identities[i], i));
+  ojson users = ojson::array();
+  for (const UserTimeline& t : report.users) users.push_back(user_json(t));
+  return {{"identities", std::move(identities)}, {"users", std::move(users)}};
+}
+
+// The correlated run as analyzer plugins read it (docs/PLUGINS.md).
+template <class Impl, class Users, class Folders>
+static ojson analysis_input(const Report& report, const Users& by_user, const Impl& m,
+                            const Folders& folder_devices) {
+  ojson identities = ojson::array();
+  for (size_t i = 0; i < report.identities.size(); ++i)
+    identities.push_back(identity_json(report.identities[i], i));
+  ojson users = ojson::array();
+  for (const auto& [u, t] : by_user) users.push_back(user_json(t));
+  ojson events = ojson::array();
+  for (const auto& k : m.for_analyzers) {
+    const Event& e = k.event;
+    const Subject& s = e.subject;
+    const int u = m.graph.resolve(k.user_node);
+    int d = m.graph.resolve(k.device_node);
+    if (u < 0 && d < 0) d = folder_devices.of(e.file);
+    ojson fields = ojson::object();
+    for (size_t i = 0; i < e.fields.size(); ++i) {
+      std::string key = e.fields[i].name.empty() ? "#" + std::to_string(i + 1) : e.fields[i].name;
+      for (int n = 2; fields.contains(key); ++n)
+        key = (e.fields[i].name.empty() ? "#" + std::to_string(i + 1) : e.fields[i].name) + "#" +
+              std::to_string(n);
+      fields[key] = e.fields[i].value;
+    }
+    events.push_back(
+        {{"time", time_json(e.time)},
+         {"time_flags", e.time_flags},
+         {"kind", e.kind},
+         {"source", e.source},
+         {"file", e.file},
+         {"line", number_json(e.origin.line)},
+         {"offset", number_json(e.origin.offset)},
+         {"record", number_json(e.origin.record)},
+         {"event_id", e.event_id == HT_NO_EVENT_ID ? ojson(nullptr) : ojson(e.event_id)},
+         {"channel", e.channel},
+         {"provider", e.provider},
+         {"subject",
+          {{"user_sid", s.user_sid},
+           {"user_upn", s.user_upn},
+           {"user_dn", s.user_dn},
+           {"user_sam", s.user_sam},
+           {"device_name", s.device_name},
+           {"device_id", s.device_id},
+           {"tenant_id", s.tenant_id},
+           {"ngc_key_id", s.ngc_key_id}}},
+         {"fields", std::move(fields)},
+         {"user", index_json(u)},
+         {"device", index_json(d)}});
+  }
+  return {{"schema", "hellotrace.analysis/1"},
+          {"now", time_json(report.now)},
+          {"identities", std::move(identities)},
+          {"users", std::move(users)},
+          {"events", std::move(events)}};
 }
 
 Report Analysis::finish() {
@@ -315,6 +463,14 @@ Report Analysis::finish() {
         merge_phases(by_user[it->second], phases);
     }
   }
+  // An export that names nobody (Get-Tpm, a .reg file) belongs to the device of its
+  // support bundle when its folder holds the exports of exactly one device.
+  const FolderDevices folder_devices(m.kept, m.graph);
+
+  std::vector<Finding> from_plugins;
+  if (m.options.analyze)
+    from_plugins = m.options.analyze(analysis_input(report, by_user, m, folder_devices));
+
   for (auto& k : m.kept) {
     const int u = m.graph.resolve(k.user_node);
     if (u >= 0) {
@@ -325,7 +481,8 @@ Report Analysis::finish() {
         ++t.entries_omitted;
       continue;
     }
-    const int d = m.graph.resolve(k.device_node);
+    int d = m.graph.resolve(k.device_node);
+    if (d < 0) d = folder_devices.of(k.entry.file);
     if (d < 0) continue;
     for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) {
       UserTimeline& t = by_user[it->second];
@@ -354,13 +511,16 @@ Report Analysis::finish() {
   };
   KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, by_user, raw);
   for (auto& f : ks.findings) raw.push_back(std::move(f));
+  for (auto& f : from_plugins) raw.push_back(std::move(f));
   report.sync = ks.sync;
 
   std::map<std::tuple<std::string, int, int>, Finding> grouped;
   std::vector<Finding> unattributed;
   for (Finding& f : raw) {
     const int u = identity_of(f.subject, false);
-    const int d = identity_of(f.subject, true);
+    int d = identity_of(f.subject, true);
+    if (u < 0 && d < 0 && f.subject == Subject{} && !f.evidence.empty())
+      d = folder_devices.of(f.evidence.front().file);
     enrich(f.subject, u >= 0 ? &report.identities[u] : nullptr,
            d >= 0 ? &report.identities[d] : nullptr);
     auto [it, inserted] = grouped.try_emplace({f.rule, u, d}, f);

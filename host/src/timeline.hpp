@@ -12,7 +12,9 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <hellotrace/event.hpp>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,7 +100,19 @@ struct Report {
 struct AnalysisOptions {
   std::optional<int64_t> now;  // reference time; default: newest event time
   size_t max_entries_per_user = 5000;
+  // Analyzer plugins: the full events of these kinds ("tpm.*" names a family) are
+  // kept for them, and `analyze` is called once with the correlated run (the JSON
+  // of docs/PLUGINS.md); the findings it returns are grouped with the rules' own.
+  std::vector<std::string> keep_kinds;
+  std::function<std::vector<Finding>(const nlohmann::ordered_json& run)> analyze;
 };
+
+// {"identities": […], "users": […]} of a report, as in docs/PLUGINS.md.
+nlohmann::ordered_json people_json(const Report& report);
+
+// True when `kind` is one of `patterns` ("tpm.info") or in one of their families
+// ("tpm.*").
+bool kind_matches(const std::vector<std::string>& patterns, std::string_view kind);
 
 class Analysis {
  public:

@@ -57,7 +57,7 @@ extern "C" {
 #endif
 
 #define HT_PLUGIN_API_VERSION_MAJOR 1
-#define HT_PLUGIN_API_VERSION_MINOR 0
+#define HT_PLUGIN_API_VERSION_MINOR 1
 #define HT_PLUGIN_API_VERSION_PATCH 0
 
 /* The one symbol a plugin library exports. */
@@ -212,13 +212,21 @@ typedef struct ht_plugin {
   /* HT_CAP_PROBE. Reads a live system; options as a JSON object. */
   int (*probe)(void* instance, ht_str options_json, const ht_event_sink* sink);
 
-  /* HT_CAP_ANALYZE. Reads timelines (JSON as in docs/schema/timeline.schema.json:
-     {"now":…, "users":[…]}) and emits findings. */
+  /* HT_CAP_ANALYZE. Reads the correlated run (JSON as in
+     docs/schema/analysis-input.schema.json: {"now", "identities", "users",
+     "events"}) and emits findings (docs/PLUGINS.md). */
   int (*analyze)(void* instance, ht_str timelines_json, const ht_output_sink* sink);
 
   /* HT_CAP_ACT. Reads findings and timelines ({"findings":[…],"users":[…],
      "options":{…}}) and emits artifacts (e.g. a PowerShell plan). */
   int (*act)(void* instance, ht_str input_json, const ht_output_sink* sink);
+
+  /* Since 1.1. HT_CAP_ANALYZE: NULL-terminated event kinds whose full events
+     (with every field) the analyzer wants in the "events" of its input; a kind
+     ending in ".*" names a family ("tpm.*"). NULL or empty: none (the analyzer
+     sees identities and phases only). The host reads this member only when
+     struct_size covers it. */
+  const char* const* consumes;
 } ht_plugin;
 
 /* How many leading bytes of a file sniff() is shown. */

@@ -120,6 +120,7 @@ struct Info {
   uint32_t capabilities;
   std::vector<const char*> formats;
   std::vector<const char*> event_kinds;
+  std::vector<const char*> consumes = {};  // analyzers: kinds of their input events
 };
 
 namespace detail {
@@ -159,6 +160,7 @@ struct Table {
     static const Info kept = info;
     static const std::vector<const char*> formats = terminated(kept.formats);
     static const std::vector<const char*> kinds = terminated(kept.event_kinds);
+    static const std::vector<const char*> consumes = terminated(kept.consumes);
     static const ht_plugin table = [] {
       ht_plugin t{};
       t.struct_size = sizeof t;
@@ -171,6 +173,7 @@ struct Table {
       t.capabilities = kept.capabilities;
       t.formats = formats.data();
       t.event_kinds = kinds.data();
+      t.consumes = consumes.data();
       t.init = &init;
       t.destroy = &destroy;
       if (kept.capabilities & HT_CAP_PARSE) {

@@ -1,6 +1,7 @@
 // In-process harness for plugin tests: runs a plugin table's sniff()/parse() on
-// bytes or a file, without building or loading a shared library, and collects what
-// it emits. Header-only; for tests and fuzz targets.
+// bytes or a file, probe() on options, analyze()/act() on JSON, without building or
+// loading a shared library, and collects what it emits. Header-only; for tests and
+// fuzz targets.
 #pragma once
 
 #include <hellotrace/plugin_api.h>
@@ -9,6 +10,7 @@
 #include <hellotrace/event.hpp>
 #include <iterator>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +36,25 @@ struct ParseRun {
     size_t n = 0;
     for (const auto& d : diagnostics) n += d.severity >= HT_DIAG_WARNING;
     return n;
+  }
+};
+
+// What analyze() or act() sent back.
+struct OutputRun {
+  int status = HT_OK;
+  std::vector<nlohmann::json> findings;                        // each as the plugin sent it, parsed
+  std::vector<std::pair<std::string, std::string>> artifacts;  // name, content
+  std::vector<Diagnostic> diagnostics;
+  std::vector<const nlohmann::json*> with_rule(std::string_view rule) const {
+    std::vector<const nlohmann::json*> out;
+    for (const auto& f : findings)
+      if (f.value("rule", "") == rule) out.push_back(&f);
+    return out;
+  }
+  const std::string* artifact(std::string_view name) const {
+    for (const auto& [n, c] : artifacts)
+      if (n == name) return &c;
+    return nullptr;
   }
 };
 
@@ -76,6 +97,18 @@ class PluginUnderTest {
     return parse(read_file(path), path, options_json);
   }
 
+  ParseRun probe(const std::string& options_json = "{}") const {
+    ParseRun run;
+    Collect collect{&run, 0};
+    ht_event_sink sink{&collect, &emit, &diagnose};
+    run.status = table_->probe(instance_, ht_str{options_json.data(), options_json.size()}, &sink);
+    return run;
+  }
+
+  // A finding that is not valid JSON is kept as a JSON string, for the test to see.
+  OutputRun analyze(const nlohmann::json& input) const { return output(table_->analyze, input); }
+  OutputRun act(const nlohmann::json& input) const { return output(table_->act, input); }
+
   static std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path);
@@ -94,6 +127,31 @@ class PluginUnderTest {
   }
   static void diagnose(void* ctx, const ht_diagnostic* d) {
     static_cast<Collect*>(ctx)->run->diagnostics.push_back(
+        {d->severity,
+         {d->position.line, d->position.offset, d->position.record},
+         std::string(from_ht(d->message))});
+  }
+  using OutputEntry = int (*)(void*, ht_str, const ht_output_sink*);
+  OutputRun output(OutputEntry entry, const nlohmann::json& input) const {
+    OutputRun run;
+    const std::string text = input.dump();
+    ht_output_sink sink{&run, &emit_finding, &emit_artifact, &diagnose_output};
+    run.status = entry(instance_, ht_str{text.data(), text.size()}, &sink);
+    return run;
+  }
+  static int emit_finding(void* ctx, ht_str finding) {
+    const std::string text(from_ht(finding));
+    nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+    static_cast<OutputRun*>(ctx)->findings.push_back(j.is_discarded() ? nlohmann::json(text) : j);
+    return 0;
+  }
+  static int emit_artifact(void* ctx, ht_str name, ht_str content) {
+    static_cast<OutputRun*>(ctx)->artifacts.emplace_back(std::string(from_ht(name)),
+                                                         std::string(from_ht(content)));
+    return 0;
+  }
+  static void diagnose_output(void* ctx, const ht_diagnostic* d) {
+    static_cast<OutputRun*>(ctx)->diagnostics.push_back(
         {d->severity,
          {d->position.line, d->position.offset, d->position.record},
          std::string(from_ht(d->message))});
