@@ -1,0 +1,436 @@
+// policy plugin tests: the samples (plugins/policy/samples, written by make_samples.py),
+// mapping of keys to sources/scopes/settings, deletions, damaged input, sniff, and the
+// analyzer on parsed samples (each finding fires where it should and not on a healthy
+// policy or without any policy export).
+#include <gtest/gtest.h>
+
+#include <hellotrace/plugin_testing.hpp>
+#include <string>
+#include <vector>
+
+extern "C" const ht_plugin* ht_plugin_policy(void);
+
+using hellotrace::Event;
+using hellotrace::harness::OutputRun;
+using hellotrace::harness::ParseRun;
+using hellotrace::harness::PluginUnderTest;
+using nlohmann::json;
+
+namespace {
+
+const std::string kSamples = std::string(HT_SOURCE_DIR) + "/plugins/policy/samples/";
+const std::string kTenant = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const std::string kUserSid = "S-1-5-21-1004336348-1177238915-682003330-512";
+
+PluginUnderTest& plugin() {
+  static PluginUnderTest p(ht_plugin_policy());
+  return p;
+}
+
+ParseRun sample(const std::string& name) { return plugin().parse_file(kSamples + name); }
+
+const Event* setting(const ParseRun& r, const std::string& name, const std::string& source = "") {
+  for (const auto& e : r.events)
+    if (e.kind == "policy.setting" && e.field_or("Setting") == name &&
+        (source.empty() || e.field_or("Source") == source))
+      return &e;
+  return nullptr;
+}
+
+const Event* export_of(const ParseRun& r) {
+  for (const auto& e : r.events)
+    if (e.kind == "policy.export") return &e;
+  return nullptr;
+}
+
+std::string reg5(const std::string& body) {
+  return "Windows Registry Editor Version 5.00\r\n\r\n" + body;
+}
+
+// Events as the host hands them to analyze(), with the device identity index given.
+struct Input {
+  json events = json::array();
+  json identities = json::array();
+  void add(const ParseRun& run, json device) {
+    for (const auto& e : run.events) {
+      json fields = json::object();
+      for (const auto& f : e.fields) fields[f.name] = f.value;
+      events.push_back(
+          {{"time", nullptr},
+           {"time_flags", 0},
+           {"kind", e.kind},
+           {"source", "policy"},
+           {"file", e.file},
+           {"line", e.origin.line == HT_NO_NUMBER ? json() : json(e.origin.line)},
+           {"offset", nullptr},
+           {"record", nullptr},
+           {"event_id", nullptr},
+           {"channel", ""},
+           {"provider", ""},
+           {"subject", {{"user_sid", e.subject.user_sid}, {"tenant_id", e.subject.tenant_id}}},
+           {"fields", fields},
+           {"user", nullptr},
+           {"device", device}});
+    }
+  }
+  void device(int index, const std::string& name) {
+    identities.push_back({{"index", index},
+                          {"type", "device"},
+                          {"display", name},
+                          {"device_name", name},
+                          {"device_id", ""},
+                          {"tenant_id", ""}});
+  }
+  json get() const {
+    return {{"schema", "hellotrace.analysis/1"},
+            {"now", "2024-11-14T13:46:00.0000000Z"},
+            {"identities", identities},
+            {"users", json::array()},
+            {"events", events}};
+  }
+};
+
+OutputRun analyze(const Input& in) { return plugin().analyze(in.get()); }
+
+// Every finding names its device and cites input events, as the host requires.
+void expect_well_formed(const OutputRun& out) {
+  for (const auto& f : out.findings) {
+    ASSERT_TRUE(f.is_object()) << f.dump();
+    EXPECT_FALSE(f.value("summary", "").empty());
+    EXPECT_FALSE(f.value("remediation", "").empty());
+    EXPECT_EQ(f.value("category", ""), "policy");
+    ASSERT_TRUE(f["evidence"].is_array());
+    EXPECT_FALSE(f["evidence"].empty()) << f.dump();
+    for (const auto& e : f["evidence"]) {
+      EXPECT_FALSE(e.value("file", "").empty());
+      EXPECT_TRUE(e["line"].is_number_integer()) << e.dump();
+      EXPECT_FALSE(e.value("excerpt", "").empty());
+    }
+  }
+}
+
+}  // namespace
+
+// ---- parse -------------------------------------------------------------------------
+
+TEST(PolicyParse, HealthyGpoUtf16) {
+  const ParseRun r = sample("gpo-healthy.reg");
+  EXPECT_EQ(r.status, HT_OK);
+  EXPECT_EQ(r.warnings(), 0u);
+  const Event* use = setting(r, "UsePassportForWork");
+  ASSERT_NE(use, nullptr);
+  EXPECT_EQ(use->field_or("Source"), "gpo");
+  EXPECT_EQ(use->field_or("Scope"), "machine");
+  EXPECT_EQ(use->field_or("Value"), "1");
+  EXPECT_EQ(use->field_or("ValueName"), "Enabled");
+  EXPECT_EQ(use->field_or("Type"), "REG_DWORD");
+  EXPECT_EQ(use->field_or("Path"),
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork");
+  EXPECT_EQ(use->field("TenantId"), nullptr);  // GPO events carry no tenant
+  EXPECT_EQ(use->origin.line, 4u);
+  EXPECT_TRUE(use->subject.user_sid.empty());
+  ASSERT_NE(setting(r, "ExcludeTPM12"), nullptr);
+  EXPECT_EQ(setting(r, "ExcludeTPM12")->field_or("Value"), "1");
+  ASSERT_NE(setting(r, "PINComplexity.MinimumPINLength"), nullptr);
+  EXPECT_EQ(setting(r, "PINComplexity.MinimumPINLength")->field_or("Value"), "6");
+  ASSERT_NE(setting(r, "RequireSecurityDevice"), nullptr);
+  EXPECT_EQ(r.count("policy.setting"), 7u);
+  const Event* ex = export_of(r);
+  ASSERT_NE(ex, nullptr);
+  EXPECT_EQ(r.count("policy.export"), 1u);
+  EXPECT_EQ(ex->field_or("Covers"), "gpo.machine");
+  EXPECT_EQ(ex->field_or("CoversPassportForWork"), "true");
+  EXPECT_EQ(ex->field_or("Format"), "reg5");
+  EXPECT_EQ(ex->field_or("Settings"), "7");
+}
+
+TEST(PolicyParse, IntuneTenantAndUserKeys) {
+  const ParseRun r = sample("intune-tenant.reg");
+  EXPECT_EQ(r.warnings(), 0u);
+  std::vector<const Event*> use;
+  for (const auto& e : r.events)
+    if (e.field_or("Setting") == "UsePassportForWork") use.push_back(&e);
+  ASSERT_EQ(use.size(), 2u);
+  EXPECT_EQ(use[0]->field_or("Source"), "intune");
+  EXPECT_EQ(use[0]->field_or("Scope"), "machine");
+  EXPECT_EQ(use[0]->field_or("TenantId"), kTenant);
+  EXPECT_EQ(use[0]->subject.tenant_id, kTenant);
+  EXPECT_TRUE(use[0]->subject.user_sid.empty());
+  EXPECT_EQ(use[1]->field_or("Scope"), "user");
+  EXPECT_EQ(use[1]->subject.user_sid, kUserSid);
+  ASSERT_NE(setting(r, "UseCloudTrustForOnPremAuth"), nullptr);
+  EXPECT_EQ(setting(r, "PINComplexity.MinimumPINLength")->field_or("Value"), "8");
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "intune");
+}
+
+TEST(PolicyParse, Regedit4Ansi) {
+  const ParseRun r = sample("not-enabled-regedit4.reg");
+  EXPECT_EQ(r.warnings(), 0u);
+  ASSERT_NE(setting(r, "UsePassportForWork"), nullptr);
+  EXPECT_EQ(setting(r, "UsePassportForWork")->field_or("Value"), "0");
+  EXPECT_EQ(setting(r, "UsePassportForWork")->origin.line, 5u);
+  EXPECT_EQ(export_of(r)->field_or("Format"), "regedit4");
+}
+
+TEST(PolicyParse, AncestorExportCoversAnAbsentKey) {
+  const ParseRun r = sample("policies-without-whfb.reg");
+  EXPECT_EQ(r.warnings(), 0u);
+  EXPECT_EQ(r.count("policy.setting"), 0u);  // WindowsUpdate values are not WHfB policy
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "gpo.machine");
+  EXPECT_EQ(export_of(r)->field_or("Roots"), "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft");
+}
+
+TEST(PolicyParse, UnrelatedExportCoversNothing) {
+  const ParseRun r = plugin().parse(
+      reg5("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run]\r\n"
+           "\"Teams\"=\"C:\\\\Teams.exe\"\r\n"));
+  EXPECT_EQ(r.count("policy.setting"), 0u);
+  EXPECT_EQ(export_of(r)->field_or("CoversPassportForWork"), "false");
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "");
+}
+
+TEST(PolicyParse, RegQueryConsole) {
+  const ParseRun r = sample("reg-query.txt");
+  EXPECT_EQ(r.warnings(), 0u);
+  EXPECT_EQ(setting(r, "UsePassportForWork", "gpo")->field_or("Value"), "1");
+  EXPECT_EQ(setting(r, "UsePassportForWork", "gpo")->origin.line, 4u);
+  EXPECT_EQ(setting(r, "RequireSecurityDevice", "gpo")->field_or("Value"), "0");
+  EXPECT_EQ(setting(r, "RequireSecurityDevice", "intune")->field_or("TenantId"), kTenant);
+  EXPECT_EQ(setting(r, "PINComplexity.Expiration")->field_or("Value"), "0");
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "gpo.machine, intune");
+  EXPECT_EQ(export_of(r)->field_or("Format"), "reg-query");
+}
+
+TEST(PolicyParse, RegQueryMissingKeyIsCoveredAndEmpty) {
+  const ParseRun r = sample("reg-query-missing.txt");
+  EXPECT_EQ(r.count("policy.setting"), 0u);
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "gpo.machine");
+}
+
+TEST(PolicyParse, GetItemPropertyUtf16) {
+  const ParseRun r = sample("get-itemproperty.txt");
+  ASSERT_NE(setting(r, "UsePassportForWork"), nullptr);
+  EXPECT_EQ(setting(r, "UsePassportForWork")->field_or("Type"), "unknown");
+  EXPECT_EQ(setting(r, "UsePassportForWork")->origin.line, 4u);
+  EXPECT_EQ(setting(r, "RequireSecurityDevice")->field_or("Value"), "1");
+  EXPECT_EQ(r.count("policy.setting"), 2u);  // PSPath & co. are not values
+  EXPECT_EQ(export_of(r)->field_or("Format"), "get-itemproperty");
+}
+
+TEST(PolicyParse, UserHivesAndHkcu) {
+  const ParseRun r =
+      plugin().parse(reg5("[HKEY_USERS\\" + kUserSid +
+                          "\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+                          "\"Enabled\"=dword:00000000\r\n\r\n"
+                          "[HKEY_CURRENT_USER\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+                          "\"Enabled\"=dword:00000001\r\n"
+                          "\"UsePassportForWork\"=dword:00000001\r\n"));
+  ASSERT_EQ(r.count("policy.setting"), 3u);
+  EXPECT_EQ(r.events[0].subject.user_sid, kUserSid);
+  EXPECT_EQ(r.events[0].field_or("Scope"), "user");
+  EXPECT_TRUE(r.events[1].subject.user_sid.empty());
+  EXPECT_EQ(r.events[1].field_or("Scope"), "user");
+  // UsePassportForWork under the GPO key is not what Windows reads: kept apart, and said.
+  EXPECT_EQ(r.events[2].field_or("Setting"), "GpoKey.UsePassportForWork");
+  EXPECT_EQ(export_of(r)->field_or("Covers"), "gpo.user, gpo.user:" + kUserSid);
+}
+
+TEST(PolicyParse, DeletionsApplyInOrder) {
+  const std::string key = "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork";
+  const ParseRun r = plugin().parse(
+      reg5(key + "]\r\n\"Enabled\"=dword:1\r\n\"RequireSecurityDevice\"=dword:1\r\n" + key +
+           "\\PINComplexity]\r\n\"Digits\"=dword:1\r\n" + "[-" + key.substr(1) +
+           "\\PINComplexity]\r\n" + key + "]\r\n\"RequireSecurityDevice\"=-\r\n"));
+  EXPECT_NE(setting(r, "UsePassportForWork"), nullptr);
+  EXPECT_EQ(setting(r, "RequireSecurityDevice"), nullptr);
+  EXPECT_EQ(setting(r, "PINComplexity.Digits"), nullptr);
+  bool said = false;
+  for (const auto& d : r.diagnostics) said |= d.message.find("deletion") != std::string::npos;
+  EXPECT_TRUE(said);
+}
+
+TEST(PolicyParse, DamagedInputKeepsEarlierValuesAndNamesTheLine) {
+  std::string bytes = reg5(
+      "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+      "\"Enabled\"=dword:00000001\r\n"
+      "\"RequireSecurityDevice\"=dword:0000000G\r\n"
+      "\x01\x02\xff garbage\r\n"
+      "\"UseCertificateForOnPremAuth\"=hex(b):01,00\r\n");
+  const ParseRun r = plugin().parse(bytes, "pc-0517/whfb.reg");
+  EXPECT_EQ(r.status, HT_OK);
+  EXPECT_NE(setting(r, "UsePassportForWork"), nullptr);
+  EXPECT_EQ(setting(r, "RequireSecurityDevice"), nullptr);
+  ASSERT_GE(r.warnings(), 3u);
+  std::vector<uint64_t> lines;
+  for (const auto& d : r.diagnostics)
+    if (d.severity >= HT_DIAG_WARNING) {
+      lines.push_back(d.position.line);
+      EXPECT_NE(d.message.find("pc-0517/whfb.reg line "), std::string::npos) << d.message;
+    }
+  EXPECT_EQ(lines, (std::vector<uint64_t>{5, 6, 7}));
+  // A QWORD of the wrong size is kept (as hex) and reported.
+  ASSERT_NE(setting(r, "UseCertificateForOnPremAuth"), nullptr);
+  EXPECT_EQ(setting(r, "UseCertificateForOnPremAuth")->field_or("Value"), "0100");
+}
+
+TEST(PolicyParse, NotARegistryExport) {
+  const ParseRun r = plugin().parse("hello world\n");
+  EXPECT_EQ(r.events.size(), 0u);
+  EXPECT_EQ(r.warnings(), 1u);
+}
+
+// ---- sniff -------------------------------------------------------------------------
+
+TEST(PolicySniff, OwnSamplesAndOthers) {
+  for (const char* name : {"gpo-healthy.reg", "intune-tenant.reg", "not-enabled-regedit4.reg",
+                           "reg-query.txt", "reg-query-missing.txt", "get-itemproperty.txt"})
+    EXPECT_GE(plugin().sniff(PluginUnderTest::read_file(kSamples + name), name), 80) << name;
+  EXPECT_EQ(
+      plugin().sniff("+----------------------------------------------------------------------"
+                     "+\n| Device State                                                         "
+                     "|\n+----------------------------------------------------------------------"
+                     "+\n\n             AzureAdJoined : YES\n          EnterpriseJoined : NO\n",
+                     "dsregcmd.txt"),
+      0);
+  std::string evtx("ElfFile\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x80\0\0\0\x01\0\x03\0", 32);
+  EXPECT_EQ(plugin().sniff(evtx, "UserDeviceRegistration.evtx"), 0);
+  EXPECT_EQ(plugin().sniff(
+                "\r\nTpmPresent                : True\r\nTpmReady                  : True\r\n"
+                "ManufacturerId            : 1229346816\r\nManufacturerIdTxt         : IFX\r\n",
+                "get-tpm.txt"),
+            0);
+}
+
+// ---- analyze -----------------------------------------------------------------------
+
+TEST(PolicyAnalyze, HealthyPolicyHasNoFinding) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(sample("gpo-healthy.reg"), 1);
+  const OutputRun out = analyze(in);
+  EXPECT_EQ(out.status, HT_OK);
+  EXPECT_TRUE(out.findings.empty()) << out.findings.front().dump();
+}
+
+TEST(PolicyAnalyze, NoPolicyExportMeansUnknown) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(
+      plugin().parse(reg5("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion]\r\n"
+                          "\"ProgramFilesDir\"=\"C:\\\\Program Files\"\r\n")),
+      1);
+  EXPECT_TRUE(analyze(in).findings.empty());
+  EXPECT_TRUE(analyze(Input()).findings.empty());
+}
+
+TEST(PolicyAnalyze, NotEnabledByGpo) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(sample("not-enabled-regedit4.reg"), 1);
+  const OutputRun out = analyze(in);
+  expect_well_formed(out);
+  const auto hits = out.with_rule("policy.not_enabled");
+  ASSERT_EQ(hits.size(), 1u);
+  const json& f = *hits[0];
+  EXPECT_EQ(f["severity"], "high");
+  EXPECT_EQ(f["device"]["name"], "PC-0517");
+  EXPECT_NE(f["summary"].get<std::string>().find("PC-0517"), std::string::npos);
+  EXPECT_NE(f["summary"].get<std::string>().find("Enabled=0"), std::string::npos);
+  EXPECT_EQ(f["details"]["value"], "0");
+  EXPECT_EQ(f["evidence"][0]["line"], 5);
+  EXPECT_NE(f["remediation"].get<std::string>().find("Windows Hello for Business > Use Windows "
+                                                     "Hello for Business"),
+            std::string::npos);
+  EXPECT_NE(f["remediation"].get<std::string>().find("gpupdate /force"), std::string::npos);
+  EXPECT_EQ(out.with_rule("policy.hardware_not_required").size(), 0u);  // not enabled at all
+}
+
+TEST(PolicyAnalyze, NotEnabledWhenTheCoveredKeyIsAbsent) {
+  for (const char* name : {"policies-without-whfb.reg", "reg-query-missing.txt"}) {
+    Input in;
+    in.add(sample(name), nullptr);  // unattributed: reported without a device
+    const OutputRun out = analyze(in);
+    expect_well_formed(out);
+    const auto hits = out.with_rule("policy.not_enabled");
+    ASSERT_EQ(hits.size(), 1u) << name;
+    EXPECT_TRUE((*hits[0])["device"]["name"].is_null());
+    EXPECT_TRUE((*hits[0])["details"]["value"].is_null());
+    EXPECT_EQ((*hits[0])["evidence"][0]["kind"], "policy.export");
+  }
+}
+
+TEST(PolicyAnalyze, UserPolicyTakesPrecedenceOverComputerPolicy) {
+  Input in;
+  in.device(2, "PC-0999");
+  // Computer policy enables WHfB, the user's own policy disables it: the user loses.
+  in.add(sample("gpo-healthy.reg"), 2);
+  in.add(plugin().parse(reg5("[HKEY_USERS\\" + kUserSid +
+                             "\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+                             "\"Enabled\"=dword:00000000\r\n")),
+         2);
+  const OutputRun out = analyze(in);
+  const auto hits = out.with_rule("policy.not_enabled");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ((*hits[0])["user"]["sid"], kUserSid);
+  EXPECT_EQ((*hits[0])["details"]["scope"], "user");
+}
+
+TEST(PolicyAnalyze, HardwareNotRequired) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(
+      plugin().parse(reg5("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+                          "\"Enabled\"=dword:00000001\r\n")),
+      1);
+  const OutputRun out = analyze(in);
+  expect_well_formed(out);
+  ASSERT_EQ(out.findings.size(), 1u);
+  const auto hits = out.with_rule("policy.hardware_not_required");
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ((*hits[0])["severity"], "info");
+  EXPECT_NE((*hits[0])["remediation"].get<std::string>().find("Use a hardware security device"),
+            std::string::npos);
+}
+
+TEST(PolicyAnalyze, GpoOverridesIntune) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(sample("conflict-gpo.reg"), 1);
+  in.add(sample("conflict-intune.reg"), 1);
+  const OutputRun out = analyze(in);
+  expect_well_formed(out);
+  const auto hits = out.with_rule("policy.gpo_overrides_intune");
+  ASSERT_EQ(hits.size(), 1u);  // one finding per device, listing every conflict
+  const json& f = *hits[0];
+  EXPECT_EQ(f["severity"], "medium");
+  EXPECT_EQ(f["tenant"], kTenant);
+  const json& c = f["details"]["conflicts"];
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[0]["setting"], "RequireSecurityDevice");
+  EXPECT_EQ(c[0]["gpo_value"], "0");
+  EXPECT_EQ(c[0]["intune_value"], "1");
+  EXPECT_EQ(c[0]["winner"], "gpo");
+  EXPECT_EQ(c[1]["setting"], "UseCertificateForOnPremAuth");
+  EXPECT_EQ(f["evidence"].size(), 4u);  // both values of both settings
+  // GPO wins: RequireSecurityDevice is effectively 0, so the recommendation fires too.
+  EXPECT_EQ(out.with_rule("policy.hardware_not_required").size(), 1u);
+  // UsePassportForWork agrees (1 and 1): no conflict, and enabled.
+  EXPECT_EQ(out.with_rule("policy.not_enabled").size(), 0u);
+}
+
+TEST(PolicyAnalyze, DevicesAreSeparate) {
+  Input in;
+  in.device(1, "PC-A");
+  in.device(2, "PC-B");
+  in.add(sample("conflict-gpo.reg"), 1);
+  in.add(sample("conflict-intune.reg"), 2);  // another device: no conflict
+  EXPECT_EQ(analyze(in).with_rule("policy.gpo_overrides_intune").size(), 0u);
+}
+
+TEST(PolicyAnalyze, HealthyIntuneOnly) {
+  Input in;
+  in.device(1, "PC-0517");
+  in.add(sample("intune-tenant.reg"), 1);
+  const OutputRun out = analyze(in);
+  EXPECT_TRUE(out.findings.empty()) << out.findings.front().dump();
+}
