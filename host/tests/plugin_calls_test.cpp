@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <fstream>
 #include <hellotrace/plugin_sdk.hpp>
 #include <hellotrace/time.hpp>
@@ -157,6 +158,28 @@ TEST(AnalyzerPlugins, GetTheEventsTheyConsumeAndTheirFindingsJoinTheReport) {
   // The finding is about PC1, so it shows in the story of the user seen on PC1.
   ASSERT_EQ(r.report.users.size(), 1u);
   EXPECT_EQ(r.report.users[0].findings.size(), 0u);  // a device finding, not the user's
+}
+
+TEST(AnalyzerPlugins, TheirInputFollowsTheDocumentedSchema) {
+  Event timed = fact("pc1/tpm.txt", "PC1");
+  timed.time = *time::parse_iso("2024-11-14T13:41:22.5Z");
+  timed.add("Emit", "repeated name");
+  analyze(
+      {device_state("pc1/dsregcmd.txt", "PC1", "ann@contoso.com"), timed, fact("other/x.txt", "")});
+  ASSERT_EQ(last_input["events"][0]["fields"]["Emit#2"], "repeated name");
+  TempDir dir;
+  const auto input = dir.write("input.json", last_input.dump());
+  const std::string command =
+      "/usr/bin/python3 -c 'import json,sys,jsonschema\n"
+      "jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate("
+      "json.load(open(sys.argv[2])))' " HT_SOURCE_DIR "/docs/schema/analysis-input.schema.json " +
+      input.string() + " 2>&1";
+  FILE* p = ::popen(command.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string output;
+  char buffer[4096];
+  while (size_t n = std::fread(buffer, 1, sizeof buffer, p)) output.append(buffer, n);
+  EXPECT_EQ(::pclose(p), 0) << output;
 }
 
 TEST(AnalyzerPlugins, FindingsThatBreakTheContractAreRefusedWithTheReason) {
