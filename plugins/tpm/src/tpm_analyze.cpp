@@ -175,16 +175,18 @@ struct HardwareRequirement {
   std::vector<std::pair<const InEvent*, std::string>> evidence;
 };
 
-// The effective value of a PassportForWork policy for the group: Group Policy wins over
-// Intune (FORMATS §6: when both are set, the Intune values are ignored); within a source
-// the machine scope wins over the user scope; then the last one read.
+// The effective value of a PassportForWork policy for the group, in the precedence the
+// policy plugin documents (learn.microsoft.com, "Configure Windows Hello for Business"):
+// user GPO, computer GPO, user CSP, device CSP — Group Policy wins over Intune (FORMATS
+// §6), and within a source the user scope wins; then the last one read. A TPM finding is
+// about the device, so a user-scope requirement of anyone on it counts.
 const InEvent* effective_policy(const Group& g, std::string_view setting) {
   const InEvent* best = nullptr;
   int best_rank = -1;
   for (const InEvent* e : g.events) {
     if (e->kind != "policy.setting" || !iequals(e->value("Setting"), setting)) continue;
     const int rank = (iequals(e->value("Source"), "gpo") ? 2 : 0) * 2 +
-                     (iequals(e->value("Scope"), "machine") ? 1 : 0);
+                     (iequals(e->value("Scope"), "user") ? 1 : 0);
     if (rank >= best_rank) {
       best = e;
       best_rank = rank;

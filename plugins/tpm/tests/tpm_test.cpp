@@ -597,6 +597,19 @@ TEST(TpmAnalyze, GroupPolicyWinsOverIntune) {
   EXPECT_EQ(rd.findings[0]["severity"], "medium");
 }
 
+TEST(TpmAnalyze, UserPolicyWinsOverComputerPolicyWithinGroupPolicy) {
+  // The policy plugin's documented order: user GPO > computer GPO > user CSP > device CSP.
+  json a = events_of("get-tpm_absent.txt");
+  a.push_back(event_json(policy("gpo", "RequireSecurityDevice", "1", 4, "user"), 1, "policy"));
+  a.push_back(event_json(policy("gpo", "RequireSecurityDevice", "0", 7, "machine"), 1, "policy"));
+  EXPECT_EQ(run(analysis(a)).findings.at(0)["severity"], "high");
+  // …but a user-scope Intune value does not beat a computer Group Policy value.
+  json b = events_of("get-tpm_absent.txt");
+  b.push_back(event_json(policy("intune", "RequireSecurityDevice", "1", 4, "user"), 1, "policy"));
+  b.push_back(event_json(policy("gpo", "RequireSecurityDevice", "0", 7, "machine"), 1, "policy"));
+  EXPECT_EQ(run(analysis(b)).findings.at(0)["severity"], "medium");
+}
+
 TEST(TpmAnalyze, NotReadyNamesTheFactsAndPrereqMakesItHigh) {
   json events = events_of("get-tpm_not_ready_utf16le.txt");
   const OutputRun r = run(analysis(events));
