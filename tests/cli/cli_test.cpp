@@ -6,9 +6,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
+
+#include "swtpm.hpp"
 
 namespace fs = std::filesystem;
 
@@ -86,6 +91,42 @@ std::string schema_problems(const std::string& ndjson_text, const std::string& s
 }
 
 const std::string kTestPlugins = std::string("--plugin-dir ") + TEST_PLUGIN_DIR;
+
+std::string source_path(const std::string& rel) { return std::string(HT_SOURCE_DIR "/") + rel; }
+
+// A fresh, empty folder under the temp dir, removed by the destructor.
+struct TempDir {
+  fs::path path;
+  explicit TempDir(const std::string& tag) {
+    static int counter = 0;
+    path = fs::temp_directory_path() / ("hellotrace-cli-" + tag + "-" + std::to_string(::getpid()) +
+                                        "-" + std::to_string(++counter));
+    fs::remove_all(path);
+  }
+  ~TempDir() { fs::remove_all(path); }
+};
+
+// The rule ids of `analyze --json -` on the same input: what a plan must be about.
+std::set<std::string> analyzed_rules(const std::string& args) {
+  Outcome r = run("analyze --quiet --json - " + args);
+  std::set<std::string> rules;
+  for (const auto& f : ndjson(r.out)) rules.insert(f["rule"].get<std::string>());
+  return rules;
+}
+
+// A real software TPM for the probe tests (a missing swtpm is a failure: scripts/bootstrap
+// installs it).
+std::unique_ptr<hellotrace::tpmv::testing::Swtpm> start_swtpm() {
+  const std::string binary = hellotrace::tpmv::testing::find_swtpm();
+  if (binary.empty()) {
+    ADD_FAILURE() << "swtpm is not installed; run scripts/bootstrap";
+    return nullptr;
+  }
+  return std::make_unique<hellotrace::tpmv::testing::Swtpm>(binary);
+}
+
+const std::string kHealthyBundle = "tests/scenarios/healthy-device-bundle";
+const std::string kHealthyNow = "2024-11-18T09:40:00Z";
 
 }  // namespace
 
@@ -175,4 +216,146 @@ TEST(Cli, RulesValidateNamesFileAndLine) {
   Outcome list = run("rules");
   EXPECT_NE(list.out.find("prereq.no_prt"), std::string::npos);
   fs::remove_all(dir);
+}
+
+TEST(Cli, PlanWritesTheScriptTheMarkdownAndTheManifestForTheFindings) {
+  const std::string input =
+      quote(source_path("samples/device-tpm-policy")) + " --now 2024-11-19T10:00:00Z";
+  const std::set<std::string> rules = analyzed_rules(input);
+  ASSERT_GE(rules.size(), 3u) << "the sample lost its findings";
+  TempDir out("plan");
+  Outcome r = run("plan " + input + " --out " + quote(out.path.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // stdout lists the files written, one path a line (the data); messages go to stderr.
+  std::set<std::string> listed;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) listed.insert(line);
+  for (const char* name : {"reenroll-plan.ps1", "reenroll-plan.md", "plan.json"})
+    EXPECT_TRUE(listed.count((out.path / name).string())) << name << " not listed: " << r.out;
+  EXPECT_NE(r.err.find("written to " + out.path.string()), std::string::npos) << r.err;
+
+  const std::string ps1 = slurp(out.path / "reenroll-plan.ps1");
+  const std::string md = slurp(out.path / "reenroll-plan.md");
+  const std::string manifest = slurp(out.path / "plan.json");
+  ASSERT_FALSE(ps1.empty());
+  ASSERT_FALSE(md.empty());
+  ASSERT_FALSE(manifest.empty());
+  // Windows PowerShell 5.1 reads a BOM-less script as ANSI.
+  EXPECT_EQ(ps1.substr(0, 3), "\xEF\xBB\xBF");
+  EXPECT_NE(ps1.find("SupportsShouldProcess"), std::string::npos);
+
+  const auto plan = nlohmann::json::parse(manifest);
+  std::set<std::string> planned;
+  for (const auto& step : plan["steps"])
+    for (const auto& rule : step["rules"]) planned.insert(rule.get<std::string>());
+  EXPECT_EQ(planned, rules) << "every finding gets a step, and no step is about anything else";
+  for (const auto& rule : rules) {
+    EXPECT_NE(ps1.find(rule), std::string::npos) << rule << " not in reenroll-plan.ps1";
+    // The Markdown escapes punctuation: tpm.absent is written tpm\.absent outside code spans.
+    EXPECT_TRUE(md.find(rule) != std::string::npos ||
+                md.find(std::string(rule).replace(rule.find('.'), 1, "\\.")) != std::string::npos)
+        << rule << " not in reenroll-plan.md";
+  }
+}
+
+TEST(Cli, PlanWithoutOutIsAUsageError) {
+  TempDir cwd("plan-no-out");
+  fs::create_directories(cwd.path);
+  Outcome r = run("plan " + quote(source_path("tests/scenarios/tpm-roca-firmware")));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_NE(r.err.find("plan needs --out DIR"), std::string::npos) << r.err;
+  r = run("plan --out " + quote((cwd.path / "plan").string()));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("no input"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(cwd.path / "plan" / "plan.json"));
+}
+
+TEST(Cli, PluginsJsonListsTheTpmPolicyProbeAndActionPlugins) {
+  Outcome r = run("plugins --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto list = nlohmann::json::parse(r.out);
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& p : list) by_name[p["name"].get<std::string>()] = p;
+  auto kinds = [&](const std::string& name) {
+    std::set<std::string> out;
+    std::stringstream ss(by_name[name]["kind"].get<std::string>());
+    for (std::string k; std::getline(ss, k, ',');) out.insert(k);
+    return out;
+  };
+  auto consumes = [&](const std::string& name) {
+    return by_name[name]["consumes"].get<std::set<std::string>>();
+  };
+  for (const char* name : {"tpm", "policy", "tpm-verifier", "reenroll"})
+    ASSERT_TRUE(by_name.count(name)) << name << " not listed: " << r.out;
+
+  EXPECT_EQ(kinds("tpm"), (std::set<std::string>{"parser", "analyzer"}));
+  EXPECT_EQ(kinds("policy"), (std::set<std::string>{"parser", "analyzer"}));
+  EXPECT_EQ(kinds("tpm-verifier"), (std::set<std::string>{"probe"}));
+  EXPECT_EQ(kinds("reenroll"), (std::set<std::string>{"action"}));
+  // Analyzers say what they read: TPM facts (exports, 5555, the probe), the policy that
+  // decides the severity and the prerequisite check; the policy analyzer its own events.
+  EXPECT_EQ(consumes("tpm"), (std::set<std::string>{"tpm.info", "policy.setting", "prereq.check"}));
+  EXPECT_EQ(consumes("policy"), (std::set<std::string>{"policy.*", "prereq.check"}));
+  EXPECT_TRUE(consumes("tpm-verifier").empty());
+  EXPECT_TRUE(consumes("reenroll").empty());
+  EXPECT_TRUE(by_name["tpm"]["formats"].get<std::set<std::string>>().count("get-tpm"));
+  EXPECT_TRUE(by_name["policy"]["formats"].get<std::set<std::string>>().count("reg"));
+}
+
+TEST(Cli, ProbeTpmVerifierReadsASoftwareTpm) {
+  auto tpm = start_swtpm();
+  ASSERT_TRUE(tpm);
+  Outcome r = run("probe tpm-verifier --option " + quote("tcti=" + tpm->tcti()) +
+                  " --option device=PC-1511");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto events = ndjson(r.out);
+  ASSERT_EQ(events.size(), 2u) << r.out;
+  const nlohmann::json *info = nullptr, *attestation = nullptr;
+  for (const auto& e : events) {
+    if (e["kind"] == "tpm.info") info = &e;
+    if (e["kind"] == "tpm.attestation") attestation = &e;
+  }
+  ASSERT_TRUE(info && attestation) << r.out;
+  EXPECT_EQ((*info)["source"], "tpm-verifier");
+  EXPECT_EQ((*info)["device"]["name"], "PC-1511");
+  EXPECT_EQ((*info)["fields"]["ManufacturerIdTxt"], "IBM");  // swtpm's manufacturer
+  EXPECT_EQ((*info)["fields"]["TpmPresent"], "True");
+  EXPECT_EQ((*info)["fields"]["TpmVersion"], "2.0");
+  EXPECT_EQ((*info)["fields"]["Tcti"], tpm->tcti());
+  EXPECT_EQ((*attestation)["fields"]["Verified"], "True") << (*attestation)["fields"].dump();
+  EXPECT_EQ((*attestation)["fields"]["Reason"], "verified");
+  EXPECT_EQ(schema_problems(r.out, "event.schema.json"), "");
+}
+
+TEST(Cli, AnalyzeWithAHealthyProbedTpmReportsNoTpmFinding) {
+  auto tpm = start_swtpm();
+  ASSERT_TRUE(tpm);
+  // device=PC-1511: the probe's facts join the device of the bundle (not this host's name).
+  const std::string args = quote(source_path(kHealthyBundle)) + " --now " + kHealthyNow +
+                           " --probe tpm-verifier --option " + quote("tcti=" + tpm->tcti()) +
+                           " --option device=PC-1511";
+  Outcome r = run("analyze --json - " + args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const auto& f : ndjson(r.out))
+    EXPECT_NE(f["rule"].get<std::string>().rfind("tpm.", 0), 0u) << f.dump();
+  EXPECT_EQ(schema_problems(r.out, "finding.schema.json"), "");
+  // The probe was read and tied to Nina's device: its events are in her story.
+  Outcome t = run("timeline " + args);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const size_t nina = t.out.find("== nina.alvarez@contoso.com");
+  ASSERT_NE(nina, std::string::npos) << t.out;
+  const size_t attested = t.out.find("tpm.attestation", nina);
+  ASSERT_NE(attested, std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("tpm-verifier", attested), std::string::npos) << t.out;
+}
+
+TEST(Cli, ProbeWithNoTpmListeningExitsTwoNamingTheTcti) {
+  const std::string tcti =
+      "swtpm:host=127.0.0.1,port=" + std::to_string(hellotrace::tpmv::testing::closed_port());
+  Outcome r = run("probe tpm-verifier --option " + quote("tcti=" + tcti));
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_TRUE(r.out.empty()) << r.out;
+  EXPECT_NE(r.err.find("probe tpm-verifier"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"" + tcti + "\""), std::string::npos) << r.err;
 }
