@@ -151,15 +151,38 @@ Observation observe(const InEvent& e) {
   return o;
 }
 
-// Order in which observations are folded: the latest observation of a fact wins. Timed
-// events by time; exports without a time (Get-Tpm, tpmtool) were taken when the logs
-// were collected, so they count as the newest; ties keep input order.
-bool earlier(const Observation& a, const Observation& b) {
-  const bool at = !a.event->time.empty(), bt = !b.event->time.empty();
-  if (at != bt) return at;
-  if (at && a.event->time != b.event->time) return a.event->time < b.event->time;
-  return a.event->index < b.event->index;
+// A live reading of the TPM (the tpm-verifier probe, directly or read back from its
+// NDJSON), as opposed to an export of the bundle.
+bool is_probe(const InEvent& e) {
+  return iequals(e.value("Source"), "probe") || e.raw->value("source", "") == "tpm-verifier" ||
+         iequals(e.value("@source"), "tpm-verifier");
 }
+
+// Order in which observations are folded: the latest observation of a fact wins. Timed
+// events by time. Exports without a time (Get-Tpm, tpmtool) were taken when the logs
+// were collected: they count as of the newest timed event of the bundle, after the
+// events of that moment. A probe is timed by its own run, so a probe run after the
+// collection (e.g. after a firmware update) outranks the bundle's exports, and one run
+// before it does not. Ties keep input order.
+struct Chronology {
+  std::string collected;  // newest time among timed exports and events, "" if none
+  explicit Chronology(const std::vector<Observation>& obs) {
+    for (const Observation& o : obs)
+      if (!is_probe(*o.event) && o.event->time > collected) collected = o.event->time;
+  }
+  std::string when(const Observation& o) const {
+    return o.event->time.empty() ? collected : o.event->time;
+  }
+  static int tie_rank(const Observation& o) {
+    return is_probe(*o.event) ? 2 : o.event->time.empty() ? 1 : 0;
+  }
+  bool operator()(const Observation& a, const Observation& b) const {
+    const std::string ta = when(a), tb = when(b);
+    if (ta != tb) return ta < tb;
+    if (tie_rank(a) != tie_rank(b)) return tie_rank(a) < tie_rank(b);
+    return a.event->index < b.event->index;
+  }
+};
 
 // ---- per device -----------------------------------------------------------------
 
@@ -308,7 +331,7 @@ void analyze_group(const Group& g, const std::map<int64_t, const json*>& identit
   for (const InEvent* e : g.events)
     if (e->kind == "tpm.info") obs.push_back(observe(*e));
   if (obs.empty()) return;
-  std::stable_sort(obs.begin(), obs.end(), earlier);
+  std::stable_sort(obs.begin(), obs.end(), Chronology(obs));
 
   // Fold: the latest observation of each fact.
   const Observation *presence = nullptr, *readiness = nullptr, *version = nullptr,

@@ -742,6 +742,42 @@ TEST(TpmAnalyze, LatestObservationWins) {
   EXPECT_EQ(r.findings[0]["evidence"][0]["event_id"], 5555);
 }
 
+// A tpm-verifier probe reading as the host hands it over (fields as the probe writes them).
+json probe_reading(const std::string& time, const std::string& firmware) {
+  Event e;
+  e.kind = "tpm.info";
+  e.file = "probe:tpm-verifier";
+  e.time = *hellotrace::time::parse_iso(time);
+  e.add("TpmPresent", "True");
+  e.add("TpmReady", "True");
+  e.add("ManufacturerIdTxt", "IFX");
+  e.add("ManufacturerId", "1229346816");
+  e.add("ManufacturerVersion", firmware);
+  e.add("LockedOut", "False");
+  e.add("TpmVersion", "2.0");
+  e.add("Source", "probe");
+  return event_json(e, 1, "tpm-verifier");
+}
+
+TEST(TpmAnalyze, AProbeAfterTheCollectionOutranksTheBundlesExport) {
+  // The bundle (collected at 09:00, the newest event of it) has a Get-Tpm export of
+  // ROCA-affected firmware; the firmware was updated and the TPM probed at 15:00.
+  json events = json::array(
+      {event_json(hello5555("2024-11-14T09:00:00Z", "true", "2.0", "false"), 1, "udr")});
+  for (const auto& e : events_of("get-tpm_roca_ifx_transcript.txt")) events.push_back(e);
+  json after = events;
+  after.push_back(probe_reading("2024-11-14T15:00:00Z", "7.63.3353.0"));
+  EXPECT_TRUE(run(analysis(after)).findings.empty());
+  // A probe run before the collection does not undo what the export shows.
+  json before = events;
+  before.push_back(probe_reading("2024-11-14T08:00:00Z", "7.63.3353.0"));
+  EXPECT_EQ(rules(run(analysis(before))), std::vector<std::string>{"tpm.vulnerable_firmware"});
+  // Without any timed event in the bundle, the probe (run afterwards) decides.
+  json alone = events_of("get-tpm_roca_ifx_transcript.txt");
+  alone.push_back(probe_reading("2024-11-14T15:00:00Z", "7.63.3353.0"));
+  EXPECT_TRUE(run(analysis(alone)).findings.empty());
+}
+
 TEST(TpmAnalyze, SeveralDevicesSeveralFindings) {
   json events = events_of("get-tpm_absent.txt", 1);
   for (const auto& e : events_of("tpmtool_vulnerable.txt", 2)) events.push_back(e);
