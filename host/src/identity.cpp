@@ -170,6 +170,12 @@ IdentityGraph::Link IdentityGraph::observe(const Event& e) {
     auto f = normalize(t, raw);
     if (!f) return;
     const int n = node_of(*f);
+    if (t == FactType::kDeviceName && nodes_[n].written.empty()) {
+      // Matching ignores case ("pc-0517" = "PC-0517"), people read the name as Windows
+      // wrote it.
+      const std::string_view trimmed = text::trim(raw);
+      nodes_[n].written = std::string(trimmed.substr(0, trimmed.find('.')));
+    }
     int& first = is_device_fact(t) ? first_device : first_user;
     if (first < 0)
       first = n;
@@ -236,7 +242,7 @@ void IdentityGraph::finish() {
         id.device_ids.push_back(f.value);
         break;
       case FactType::kDeviceName:
-        id.device_names.push_back(f.value);
+        id.device_names.push_back(nodes_[n].written.empty() ? f.value : nodes_[n].written);
         break;
     }
   }

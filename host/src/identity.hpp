@@ -49,7 +49,7 @@ struct Conflict {
 struct Identity {
   bool is_device = false;
   std::vector<std::string> sids, upns, dns, sams, ngc_keys;  // users
-  std::vector<std::string> device_ids, device_names;         // devices
+  std::vector<std::string> device_ids, device_names;         // devices (names as first written)
   std::vector<Merge> merges;                                 // why these facts are one
   std::string display() const;  // UPN, else DOMAIN\name, else SID, else DN; device name or id
 };
@@ -82,6 +82,7 @@ class IdentityGraph {
   struct Node {
     Fact fact;
     mutable int parent;
+    std::string written;  // device names: the first spelling seen ("PC-0517"), for display
   };
   struct Component {  // per root: the strong facts it holds, to refuse bad merges
     std::string sid, dn, upn, device_id, bare_sam;

@@ -53,7 +53,7 @@ TEST(Identity, TiesSourcesTogetherCaseInsensitivelyAndExplainsWhy) {
   // Device: FQDN and short name are one device, with its id.
   const Identity& d = g.identities()[device];
   EXPECT_TRUE(d.is_device);
-  EXPECT_EQ(d.device_names, std::vector<std::string>{"pc-0142"});
+  EXPECT_EQ(d.device_names, std::vector<std::string>{"PC-0142"});  // as first written
   EXPECT_EQ(d.device_ids, std::vector<std::string>{"c2d4e6f8-1a3b-4c5d-8e9f-a0b1c2d3e4f5"});
 }
 

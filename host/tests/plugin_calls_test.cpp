@@ -144,7 +144,7 @@ TEST(AnalyzerPlugins, GetTheEventsTheyConsumeAndTheirFindingsJoinTheReport) {
   EXPECT_TRUE(e["record"].is_null());
   const json& device = last_input["identities"][e["device"].get<int>()];
   EXPECT_EQ(device["type"], "device");
-  EXPECT_EQ(device["device_name"], "pc1");  // device names are matched case-insensitively
+  EXPECT_EQ(device["device_name"], "PC1");  // as written; matched case-insensitively
   ASSERT_EQ(last_input["users"].size(), 1u);
   EXPECT_EQ(last_input["users"][0]["phases"].size(), kPhaseCount);
 
@@ -205,12 +205,12 @@ TEST(AnalyzerPlugins, ASubjectlessExportBelongsToTheOnlyDeviceOfItsFolder) {
   const json& events = last_input["events"];
   ASSERT_EQ(events.size(), 2u);
   ASSERT_TRUE(events[0]["device"].is_number());
-  EXPECT_EQ(last_input["identities"][events[0]["device"].get<int>()]["device_name"], "pc1");
+  EXPECT_EQ(last_input["identities"][events[0]["device"].get<int>()]["device_name"], "PC1");
   EXPECT_TRUE(events[1]["device"].is_null());  // two devices in that folder: no guess
   // The finding about the subject-less export is given the device of its folder.
   bool pc1 = false, unattributed = false;
   for (const Finding& f : r.report.findings) {
-    if (f.evidence[0].file == "bundle-pc1/get-tpm.txt") pc1 = f.subject.device_name == "pc1";
+    if (f.evidence[0].file == "bundle-pc1/get-tpm.txt") pc1 = f.subject.device_name == "PC1";
     if (f.evidence[0].file == "two-devices/get-tpm.txt")
       unattributed = f.subject.device_name.empty();
   }
