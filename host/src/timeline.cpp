@@ -140,6 +140,32 @@ std::vector<PhaseSignal> phase_signals(const Event& e) {
                    "event 301: registration failed: " +
                        std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " +
                        std::string(e.field_or("ServerErrorMessage"))});
+  } else if ((k == "kerberos.pkinit" || k == "kerberos.pkinit_failed") &&
+             !(e.subject.user_sid.empty() && e.subject.user_sam.empty() &&
+               e.subject.user_upn.empty())) {
+    // DC Security 4768/4771 (plugins/udr): the user's PKINIT TGT request is the
+    // on-premises sign-in with the Windows Hello key (the DC checks the key against
+    // msDS-KeyCredentialLink). A computer account's request names no user and is the
+    // device's own key. KeyTrust False means a CA-issued certificate (smart card or
+    // certificate trust): not this key, so it says nothing about the phase.
+    if (e.field_or("KeyTrust") != "False") {
+      const std::string dc(e.field_or("@Computer", "a domain controller"));
+      const std::string id = std::to_string(e.event_id);
+      const bool key_trust = e.field_or("KeyTrust") == "True";
+      if (k == "kerberos.pkinit")
+        out.push_back({Phase::kOnPremSignIn, PhaseState::kDone,
+                       "TGT issued by " + dc + " (event " + id + ") with " +
+                           (key_trust ? "key trust PKINIT (the key in msDS-KeyCredentialLink)"
+                                      : "PKINIT (pre-authentication type " +
+                                            std::string(e.field_or("PreAuthType")) + ")")});
+      else
+        out.push_back({Phase::kOnPremSignIn, PhaseState::kFailed,
+                       dc + " refused the PKINIT sign-in (event " + id +
+                           "): " + std::string(e.field_or("Status")) +
+                           (e.field("Failure") ? " " + std::string(e.field_or("Failure")) + " — " +
+                                                     std::string(e.field_or("FailureReason"))
+                                               : std::string())});
+    }
   }
   return out;
 }
@@ -172,6 +198,10 @@ static const std::map<std::string, std::vector<std::string>, std::less<>>& summa
       {"sync.export_error", {"DN", "ErrorType", "Attribute", "Detail"}},
       {"ad.key_credential", {"KeyId", "Usage", "Source", "DeviceId", "Created"}},
       {"tpm.info", {"TpmVersion", "IsTpmLockedOut", "TpmSupport"}},
+      {"kerberos.pkinit", {"TargetUserName", "PreAuthType", "KeyTrust", "@Computer"}},
+      {"kerberos.pkinit_failed",
+       {"TargetUserName", "Status", "Failure", "PreAuthType", "@Computer"}},
+      {"kdc.certificate", {"@Computer", "@Message"}},
   };
   return kFields;
 }

@@ -225,3 +225,101 @@ TEST(Timeline, HelloProvisioningErrorsFailTheProvisioningPhaseOnly) {
   e.event_id = 7054;  // prerequisite-check failure: not a provisioning step
   EXPECT_TRUE(phase_signals(e).empty());
 }
+
+namespace {
+// A DC Security 4768/4771 as plugins/udr normalizes it.
+Event pkinit(const char* when, const char* status, const char* key_trust) {
+  Event e;
+  e.kind = std::string(status) == "0x0" ? "kerberos.pkinit" : "kerberos.pkinit_failed";
+  e.source = "udr";
+  e.event_id = 4768;
+  e.time = at(when);
+  e.subject.user_sid = "S-1-5-21-1-2-3-1104";
+  e.subject.user_sam = "CONTOSO.COM\\jdoe";
+  e.add("TargetUserName", "jdoe");
+  e.add("Status", status);
+  e.add("PreAuthType", std::string(status) == "0x0" ? "16" : "-");
+  e.add("Result", std::string(status) == "0x0" ? "success" : "failure");
+  if (std::string(status) == "0x3E") {
+    e.add("Failure", "KDC_ERR_CLIENT_NOT_TRUSTED");
+    e.add("FailureReason", "no matching key in msDS-KeyCredentialLink");
+  }
+  if (*key_trust) e.add("KeyTrust", key_trust);
+  e.add("@Computer", "DC01.contoso.com");
+  e.file = "dc01-security.xml";
+  return e;
+}
+}  // namespace
+
+TEST(Timeline, PkinitAtTheDomainControllerIsTheFirstOnPremisesSignIn) {
+  auto s = phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", "True"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].phase, Phase::kOnPremSignIn);
+  EXPECT_EQ(s[0].state, PhaseState::kDone);
+  EXPECT_NE(s[0].note.find("DC01.contoso.com"), std::string::npos);
+  EXPECT_NE(s[0].note.find("key trust"), std::string::npos);
+
+  s = phase_signals(pkinit("2025-03-04T10:05:00Z", "0x3E", "True"));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].state, PhaseState::kFailed);
+  EXPECT_NE(s[0].note.find("0x3E KDC_ERR_CLIENT_NOT_TRUSTED"), std::string::npos);
+  EXPECT_NE(s[0].note.find("msDS-KeyCredentialLink"), std::string::npos);
+
+  // A CA-issued certificate (smart card, certificate trust) is not the Hello key.
+  EXPECT_TRUE(phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", "False")).empty());
+  // No certificate fields: PKINIT all the same, said without claiming key trust.
+  s = phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", ""));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].note.find("key trust"), std::string::npos);
+  // The computer account's own PKINIT names a device, not the user.
+  Event device = pkinit("2025-03-04T10:40:00Z", "0x0", "True");
+  device.subject = Subject{};
+  device.subject.device_name = "PC-0142";
+  EXPECT_TRUE(phase_signals(device).empty());
+}
+
+TEST(Timeline, RefusedBeforeTheSyncThenSignedInTiesToTheEnrolledUserBySid) {
+  RuleSet rules = shipped_rules();
+  Analysis a(rules, {});
+  a.observe(registered("2025-03-04T10:00:00Z"));
+  a.observe(pkinit("2025-03-04T10:40:00Z", "0x0", "True"));   // after the key reached AD
+  a.observe(pkinit("2025-03-04T10:05:00Z", "0x3E", "True"));  // before: refused
+  const Report r = a.finish();
+  ASSERT_EQ(r.users.size(), 1u);  // SID ties the DC's CONTOSO.COM\jdoe to jdoe@contoso.com
+  EXPECT_TRUE(r.conflicts.empty());
+  const PhaseStatus& p = phase(r, Phase::kOnPremSignIn);
+  EXPECT_EQ(p.state, PhaseState::kDone);  // the latest evidence wins
+  EXPECT_EQ(p.time, at("2025-03-04T10:40:00Z"));
+  ASSERT_TRUE(p.evidence.has_value());
+  EXPECT_EQ(p.evidence->kind, "kerberos.pkinit");
+  // The refusal stays a finding, for the record, on the person (UPN from the 300).
+  const Finding* f = find(r, "signin.key_not_trusted");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->subject.user_upn, "jdoe@contoso.com");
+  EXPECT_EQ(find(r, "signin.pkinit_failed"), nullptr);  // suppressed by the specific rule
+}
+
+TEST(Timeline, DomainControllersWithoutAKdcCertificateAreTheirOwnBlocker) {
+  RuleSet rules = shipped_rules();
+  Analysis a(rules, {});
+  Event kdc;  // System log, KDC 29: no suitable certificate; names the DC only
+  kdc.kind = "kdc.certificate";
+  kdc.source = "udr";
+  kdc.event_id = 29;
+  kdc.time = at("2025-03-04T06:00:00Z");
+  kdc.subject.device_name = "DC02.contoso.com";
+  kdc.add("@Computer", "DC02.contoso.com");
+  a.observe(kdc);
+  Event refused = pkinit("2025-03-04T10:05:00Z", "0x10", "");  // 4771 KDC_ERR_PADATA_TYPE_NOSUPP
+  refused.event_id = 4771;
+  a.observe(refused);
+  const Report r = a.finish();
+  size_t kdc_findings = 0;
+  for (const Finding& f : r.findings) {
+    EXPECT_NE(f.rule, "signin.pkinit_failed");  // the specific rule suppresses the generic
+    EXPECT_NE(f.rule, "signin.key_not_trusted");
+    if (f.rule == "signin.kdc_certificate_missing") ++kdc_findings;
+  }
+  EXPECT_EQ(kdc_findings, 2u);  // one on DC02, one on the user it refused
+  EXPECT_EQ(phase(r, Phase::kOnPremSignIn).state, PhaseState::kFailed);
+}

@@ -89,15 +89,34 @@ class UdrPlugin : public sdk::Plugin {
 
 }  // namespace
 
-HT_DEFINE_PLUGIN(udr, UdrPlugin,
-                 ({"udr",
-                   "1.0.0",
-                   "Windows event logs (User Device Registration, HelloForBusiness, AAD, ADSync "
-                   "and any other channel)",
-                   HT_CAP_PARSE,
-                   {"evtx", "event-xml", "event-csv", "event-json"},
-                   {"prereq.check", "ngc.key_registered", "ngc.key_registration_failed",
-                    "device.join_failed", "device.joined", "udr.event", "tpm.info", "ngc.container",
-                    "hello.error", "hello.event", "aad.error", "aad.event", "adsync.scheduler",
-                    "adsync.run_profile", "adsync.run_error", "adsync.service",
-                    "adsync.export_cycle", "adsync.event", "eventlog.record"}}))
+HT_DEFINE_PLUGIN(
+    udr, UdrPlugin,
+    ({"udr",
+      "1.0.0",
+      "Windows event logs (User Device Registration, HelloForBusiness, AAD, ADSync, DC "
+      "Kerberos PKINIT and KDC "
+      "and any other channel)",
+      HT_CAP_PARSE,
+      {"evtx", "event-xml", "event-csv", "event-json"},
+      {"prereq.check",
+       "ngc.key_registered",
+       "ngc.key_registration_failed",
+       "device.join_failed",
+       "device.joined",
+       "udr.event",
+       "tpm.info",
+       "ngc.container",
+       "hello.error",
+       "hello.event",
+       "aad.error",
+       "aad.event",
+       "adsync.scheduler",
+       "adsync.run_profile",
+       "adsync.run_error",
+       "adsync.service",
+       "adsync.export_cycle",
+       "adsync.event",
+       "kerberos.pkinit",
+       "kerberos.pkinit_failed",
+       "kdc.certificate",
+       "eventlog.record"}}))

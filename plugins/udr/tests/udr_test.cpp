@@ -182,3 +182,178 @@ TEST(UdrPlugin, EveryExportFormIsClaimedAndCsvSaysWhatItLacks) {
   EXPECT_TRUE(said);
   for (const Event& e : csv.events) EXPECT_TRUE(e.time_flags & HT_TIME_ZONE_ASSUMED);
 }
+
+// ---- DC Security log: Kerberos PKINIT (4768/4771) and KDC certificate events ----
+
+namespace {
+eventlog::Record security_record(uint32_t id,
+                                 std::vector<std::pair<std::string, std::string>> data) {
+  eventlog::Record r;
+  r.provider = "Microsoft-Windows-Security-Auditing";
+  r.channel = "Security";
+  r.event_id = id;
+  r.computer = "DC01.contoso.com";
+  for (auto& [n, v] : data) r.data.push_back({n, v});
+  return r;
+}
+}  // namespace
+
+TEST(UdrKerberos, OnlyPkinitTicketRequestsJoinTheStory) {
+  struct Case {
+    uint32_t id;
+    std::string status, preauth, issuer, kind;
+  };
+  for (const Case& c : std::vector<Case>{
+           {4768, "0x0", "2", "", "eventlog.record"},   // password logon
+           {4768, "0x0", "16", "", "kerberos.pkinit"},  // PA-PK-AS-REQ
+           {4768, "0x0", "15", "", "kerberos.pkinit"},  // PA-PK-AS-REP_OLD (smart card)
+           {4768, "0x00000000", "-", "contoso-CA01-CA", "kerberos.pkinit"},  // certificate used
+           // Failure events write PreAuthType "-": a PKINIT-only code still tells.
+           {4768, "0x3E", "-", "", "kerberos.pkinit_failed"},
+           {4768, "0x4d", "-", "", "kerberos.pkinit_failed"},
+           {4768, "0x6", "-", "", "eventlog.record"},           // unknown user, password spray
+           {4771, "0x18", "2", "", "eventlog.record"},          // wrong password
+           {4771, "0x10", "15", "", "kerberos.pkinit_failed"},  // DC without KDC certificate
+           {4769, "0x0", "16", "", "eventlog.record"},          // service tickets: not a logon
+       }) {
+    const auto r = security_record(c.id, {{"TargetUserName", "awilber"},
+                                          {"Status", c.status},
+                                          {"PreAuthType", c.preauth},
+                                          {"CertIssuerName", c.issuer}});
+    EXPECT_EQ(udr::kind_of(r), c.kind) << c.id << " " << c.status << " " << c.preauth;
+  }
+  // The same ids from another provider are not Kerberos audits.
+  auto other = security_record(4768, {{"PreAuthType", "16"}, {"Status", "0x0"}});
+  other.provider = "SomeAgent";
+  other.channel = "Application";
+  EXPECT_EQ(udr::kind_of(other), "eventlog.record");
+}
+
+TEST(UdrKerberos, SubjectIsTheAccountNotTheDomainController) {
+  Event e;
+  udr::normalize(security_record(4768, {{"TargetUserName", "awilber"},
+                                        {"TargetDomainName", "CONTOSO.COM"},
+                                        {"TargetSid", "S-1-5-21-1-2-3-1104"},
+                                        {"Status", "0x0"},
+                                        {"PreAuthType", "16"},
+                                        {"CertIssuerName", "contoso-CA01-CA"}}),
+                 e);
+  EXPECT_EQ(e.kind, "kerberos.pkinit");
+  EXPECT_EQ(e.subject.user_sid, "S-1-5-21-1-2-3-1104");
+  EXPECT_EQ(e.subject.user_sam, "CONTOSO.COM\\awilber");
+  EXPECT_EQ(e.subject.device_name, "");  // DC01 wrote it; it is not the user's device
+  EXPECT_EQ(e.field_or("@Computer"), "DC01.contoso.com");
+  EXPECT_EQ(e.field_or("Result"), "success");
+  EXPECT_EQ(e.field_or("KeyTrust"), "False");  // issued by a CA: certificate trust
+  EXPECT_EQ(e.field("Failure"), nullptr);
+
+  // A computer account's PKINIT (device key or machine certificate) names a device.
+  udr::normalize(security_record(4768, {{"TargetUserName", "PC-0201$"},
+                                        {"TargetSid", "S-1-5-21-1-2-3-2201"},
+                                        {"Status", "0x0"},
+                                        {"PreAuthType", "16"}}),
+                 e);
+  EXPECT_EQ(e.subject.user_sid, "");
+  EXPECT_EQ(e.subject.device_name, "PC-0201");
+  EXPECT_EQ(e.field("KeyTrust"), nullptr);  // no certificate fields: cannot tell
+
+  // NULL SID (unknown account) is nobody; a UPN-form name is a UPN.
+  udr::normalize(security_record(4768, {{"TargetUserName", "alex.wilber@contoso.com"},
+                                        {"TargetSid", "S-1-0-0"},
+                                        {"Status", "0x3e"},
+                                        {"PreAuthType", "-"}}),
+                 e);
+  EXPECT_EQ(e.kind, "kerberos.pkinit_failed");
+  EXPECT_EQ(e.subject.user_sid, "");
+  EXPECT_EQ(e.subject.user_upn, "alex.wilber@contoso.com");
+  EXPECT_EQ(e.field_or("Failure"), "KDC_ERR_CLIENT_NOT_TRUSTED");
+}
+
+namespace {
+const std::string kUdrSamples = HT_SOURCE_DIR "/plugins/udr/samples/";
+}
+
+TEST(UdrKerberos, DomainControllerSecurityExport) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const auto run = plugin.parse_file(kUdrSamples + "dc-security-kerberos-eventviewer.xml");
+  EXPECT_EQ(run.warnings(), 0u);
+  ASSERT_EQ(run.events.size(), 4u);
+  const Event& password = run.events[0];
+  EXPECT_EQ(password.kind, "eventlog.record");  // PreAuthType 2
+  EXPECT_EQ(password.field("Result"), nullptr);
+
+  const Event& ok = run.events[1];
+  EXPECT_EQ(ok.kind, "kerberos.pkinit");
+  EXPECT_EQ(ok.event_id, 4768);
+  EXPECT_EQ(ok.subject.user_sid, "S-1-5-21-3623811015-3361044348-30300820-1104");
+  EXPECT_EQ(ok.subject.user_sam, "CONTOSO.COM\\awilber");
+  EXPECT_EQ(ok.field_or("Result"), "success");
+  EXPECT_EQ(ok.field_or("KeyTrust"), "True");  // self-signed key certificate named by SID
+  // EventData first and unchanged, then the derived facts, then System facts.
+  EXPECT_EQ(ok.fields.front().name, "TargetUserName");
+  size_t result_at = 0, computer_at = 0, thumb_at = 0;
+  for (size_t i = 0; i < ok.fields.size(); ++i) {
+    if (ok.fields[i].name == "Result") result_at = i;
+    if (ok.fields[i].name == "@Computer") computer_at = i;
+    if (ok.fields[i].name == "CertThumbprint") thumb_at = i;
+  }
+  EXPECT_LT(thumb_at, result_at);
+  EXPECT_LT(result_at, computer_at);
+
+  const Event& refused = run.events[2];
+  EXPECT_EQ(refused.kind, "kerberos.pkinit_failed");
+  EXPECT_EQ(refused.field_or("Status"), "0x3E");
+  EXPECT_EQ(refused.field_or("PreAuthType"), "-");
+  EXPECT_EQ(refused.field_or("Failure"), "KDC_ERR_CLIENT_NOT_TRUSTED");
+  EXPECT_NE(refused.field_or("FailureReason").find("msDS-KeyCredentialLink"), std::string::npos);
+  EXPECT_EQ(refused.subject.user_sid, "S-1-5-21-3623811015-3361044348-30300820-1106");
+
+  const Event& no_kdc_cert = run.events[3];
+  EXPECT_EQ(no_kdc_cert.kind, "kerberos.pkinit_failed");
+  EXPECT_EQ(no_kdc_cert.event_id, 4771);
+  EXPECT_EQ(no_kdc_cert.field_or("Failure"), "KDC_ERR_PADATA_TYPE_NOSUPP");
+  EXPECT_EQ(no_kdc_cert.subject.user_sam, "mbowen");  // 4771 carries no domain
+  EXPECT_EQ(no_kdc_cert.field("KeyTrust"), nullptr);  // 4771 never names the certificate
+}
+
+TEST(UdrKerberos, KdcCertificateEventsNameTheDomainController) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const auto run = plugin.parse_file(kUdrSamples + "dc02-system-kdc-wevtutil.xml");
+  EXPECT_EQ(run.warnings(), 0u);
+  ASSERT_EQ(run.events.size(), 2u);
+  for (const Event& e : run.events) {
+    EXPECT_EQ(e.kind, "kdc.certificate");
+    EXPECT_EQ(e.subject.device_name, "DC02.contoso.com");
+    EXPECT_EQ(e.subject.user_sid, "");
+  }
+  EXPECT_EQ(run.events[0].event_id, 29);
+  EXPECT_EQ(run.events[1].event_id, 19);
+  eventlog::Record other;
+  other.provider = "Microsoft-Windows-Kerberos-Key-Distribution-Center";
+  other.event_source_name = "KDC";
+  other.channel = "System";
+  other.event_id = 14;  // etype mismatch: not a certificate problem
+  EXPECT_EQ(udr::kind_of(other), "eventlog.record");
+}
+
+TEST(UdrKerberos, RealPasswordSprayLogHasNoPkinit) {
+  // A real DC Security log (EVTX-ATTACK-SAMPLES): 9 TGT requests (4768) and 2
+  // pre-authentication failures (4771), all password-based. None may pass for a
+  // Windows Hello sign-in. (The corpus holds no real PKINIT record.)
+  const std::string path = corpus_file("attack__kerberos_pwd_spray_4771.evtx");
+  REQUIRE_CORPUS(path);
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const auto run = plugin.parse_file(path);
+  size_t tgt = 0, preauth = 0;
+  for (const Event& e : run.events) {
+    if (e.event_id == 4768) ++tgt;
+    if (e.event_id == 4771) {
+      ++preauth;
+      EXPECT_EQ(e.field_or("PreAuthType"), "2");
+      EXPECT_EQ(e.field_or("Status"), "0x00000018");
+    }
+    EXPECT_EQ(e.kind, "eventlog.record") << e.event_id << " " << e.field_or("TargetUserName");
+  }
+  EXPECT_EQ(tgt, 9u);
+  EXPECT_EQ(preauth, 2u);
+}
