@@ -150,6 +150,60 @@ std::string name_of(const ::testing::TestParamInfo<fs::path>& info) {
   return n;
 }
 
+// The catalog's contract, both ways: (a) every id of docs/BLOCKERS.md fires in at least
+// one scenario (an expected finding of tests/scenarios/*/ or samples/*/expected.json), and
+// (b) every rule id defined in rules/*.json is documented in docs/BLOCKERS.md.
+TEST(Catalog, EveryIdFiresInAScenarioAndEveryRuleIsDocumented) {
+  const fs::path source = HT_SOURCE_DIR;
+  std::set<std::string> documented;
+  {
+    std::ifstream in(source / "docs" / "BLOCKERS.md");
+    ASSERT_TRUE(in) << "cannot read docs/BLOCKERS.md";
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("| `", 0) != 0) continue;
+      const auto end = line.find('`', 3);
+      if (end != std::string::npos) documented.insert(line.substr(3, end - 3));
+    }
+  }
+  ASSERT_FALSE(documented.empty()) << "no \"| `id`\" table rows in docs/BLOCKERS.md";
+
+  std::set<std::string> fired;
+  const auto dirs = scenario_dirs();
+  for (const fs::path& dir : dirs) {
+    std::ifstream in(dir / "expected.json");
+    const json expected = json::parse(in, nullptr, true, /*ignore_comments=*/true);
+    for (const auto& f : expected.value("findings", json::array()))
+      if (f.contains("rule") && f["rule"].is_string()) fired.insert(f["rule"]);
+  }
+
+  std::string never_fired;
+  for (const auto& id : documented)
+    if (!fired.count(id)) never_fired += " " + id;
+  EXPECT_TRUE(never_fired.empty())
+      << "ids of docs/BLOCKERS.md that no scenario expects (add a tests/scenarios/ folder "
+         "whose expected.json reports them):"
+      << never_fired;
+
+  std::vector<fs::path> rule_files;
+  for (const auto& e : fs::directory_iterator(source / "rules"))
+    if (e.path().extension() == ".json") rule_files.push_back(e.path());
+  std::sort(rule_files.begin(), rule_files.end());
+  ASSERT_FALSE(rule_files.empty()) << "no rules/*.json";
+  std::string undocumented;
+  for (const fs::path& file : rule_files) {
+    std::ifstream in(file);
+    const json rules = json::parse(in, nullptr, true, /*ignore_comments=*/true);
+    for (const auto& r : rules.value("rules", json::array())) {
+      const std::string id = r.value("id", "");
+      if (!documented.count(id))
+        undocumented +=
+            " " + (id.empty() ? "(rule without id)" : id) + " (" + file.filename().string() + ")";
+    }
+  }
+  EXPECT_TRUE(undocumented.empty())
+      << "rule ids defined in rules/*.json but missing from docs/BLOCKERS.md:" << undocumented;
+}
+
 INSTANTIATE_TEST_SUITE_P(All, Scenario, ::testing::ValuesIn(scenario_dirs()), name_of);
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(Scenario);
 
