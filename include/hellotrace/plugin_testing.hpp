@@ -37,6 +37,11 @@ struct ParseRun {
     for (const auto& d : diagnostics) n += d.severity >= HT_DIAG_WARNING;
     return n;
   }
+  size_t diagnostics_of(int severity) const {  // of exactly this severity
+    size_t n = 0;
+    for (const auto& d : diagnostics) n += d.severity == severity;
+    return n;
+  }
 };
 
 // What analyze() or act() sent back.

@@ -175,4 +175,99 @@ inline std::optional<int64_t> parse_iso(std::string_view s, bool assume_utc = tr
          offset;
 }
 
+// How a zone offset may be spelled. The defaults accept "" and "Z", "UTC", "GMT" (any
+// case) for UTC, and "+03:00", "-0530", "+3", "UTC+3", "GMT-05:30" (hours 0–14, minutes
+// 0–59 in two digits, the colon optional), with blanks around. The other fields keep
+// the spellings of readers that accepted more or less before they shared this parser.
+struct OffsetSyntax {
+  bool empty_is_utc = true;           // "" (or blanks only) is UTC
+  bool names_any_case = true;         // "utc", "Gmt" (else only "UTC", "GMT"; "z" is always Z)
+  bool name_then_offset = true;       // "UTC+3", "GMT-05:30"
+  bool blanks_after_name = false;     // "UTC +3"
+  bool z_after_name = false;          // "UTCZ"
+  bool one_digit_hours = true;        // "+3" (else "+03")
+  bool one_digit_minutes = false;     // "+3:5", "+033" (3 h 3 min; else "+03:05", "+0305")
+  bool colon_without_minutes = true;  // "+03:"
+  bool bounded = true;                // hours ≤ 14, minutes ≤ 59
+};
+
+// The zone designators parse_iso() reads after a time ("Z", "UTC", "GMT", "+03", "+03:00",
+// "+0300"; hours and minutes in two digits, not bounded).
+inline constexpr OffsetSyntax kIsoZone{
+    .names_any_case = false, .name_then_offset = false, .one_digit_hours = false, .bounded = false};
+
+namespace detail {
+// Drops the blanks text::trim() drops: ASCII white space and U+00A0 (no-break space).
+constexpr std::string_view trim_blanks(std::string_view s) {
+  auto ascii = [](char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+  };
+  auto nbsp = [](char a, char b) { return a == '\xC2' && b == '\xA0'; };
+  for (;;) {
+    if (!s.empty() && ascii(s.front()))
+      s.remove_prefix(1);
+    else if (s.size() >= 2 && nbsp(s[0], s[1]))
+      s.remove_prefix(2);
+    else
+      break;
+  }
+  for (;;) {
+    if (!s.empty() && ascii(s.back()))
+      s.remove_suffix(1);
+    else if (s.size() >= 2 && nbsp(s[s.size() - 2], s.back()))
+      s.remove_suffix(2);
+    else
+      break;
+  }
+  return s;
+}
+
+constexpr bool starts_with_name(std::string_view s, std::string_view name, bool any_case) {
+  if (s.size() < name.size()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = any_case && s[i] >= 'a' && s[i] <= 'z' ? static_cast<char>(s[i] - 32) : s[i];
+    if (c != name[i]) return false;
+  }
+  return true;
+}
+}  // namespace detail
+
+// A zone offset ("+03:00", "UTC-5", "Z", …; see OffsetSyntax) → ticks to add to UTC to
+// get local time (local = UTC + offset); nullopt when not understood.
+constexpr std::optional<int64_t> parse_offset(std::string_view s, const OffsetSyntax& syntax = {}) {
+  s = detail::trim_blanks(s);
+  if (s.empty()) return syntax.empty_is_utc ? std::optional<int64_t>(0) : std::nullopt;
+  if (s == "Z" || s == "z") return 0;
+  if (detail::starts_with_name(s, "UTC", syntax.names_any_case) ||
+      detail::starts_with_name(s, "GMT", syntax.names_any_case)) {
+    s.remove_prefix(3);
+    if (s.empty() || (syntax.z_after_name && (s == "Z" || s == "z"))) return 0;
+    if (!syntax.name_then_offset) return std::nullopt;
+    if (syntax.blanks_after_name) s = detail::trim_blanks(s);
+  }
+  if (s.empty() || (s[0] != '+' && s[0] != '-')) return std::nullopt;
+  const int64_t sign = s[0] == '-' ? -1 : 1;
+  size_t i = 1;
+  auto number = [&](int64_t& out) {  // one or two digits; how many were read
+    size_t n = 0;
+    for (out = 0; n < 2 && i < s.size() && s[i] >= '0' && s[i] <= '9'; ++n, ++i)
+      out = out * 10 + (s[i] - '0');
+    return n;
+  };
+  int64_t h = 0, m = 0;
+  const size_t hour_digits = number(h);
+  if (hour_digits == 0 || (hour_digits == 1 && !syntax.one_digit_hours)) return std::nullopt;
+  const bool colon = i < s.size() && s[i] == ':';
+  if (colon) ++i;
+  if (i < s.size()) {
+    const size_t minute_digits = number(m);
+    if (minute_digits == 0 || (minute_digits == 1 && !syntax.one_digit_minutes))
+      return std::nullopt;
+  } else if (colon && !syntax.colon_without_minutes) {
+    return std::nullopt;
+  }
+  if (i != s.size() || (syntax.bounded && (h > 14 || m > 59))) return std::nullopt;
+  return sign * (h * kTicksPerHour + m * kTicksPerMinute);
+}
+
 }  // namespace hellotrace::time

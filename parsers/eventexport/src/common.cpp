@@ -57,68 +57,6 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-bool CsvRows::next(std::vector<std::string>& fields, uint64_t& line, bool& unterminated) {
-  fields.clear();
-  unterminated = false;
-  // Skip empty lines between rows.
-  while (pos_ < text_.size() && (text_[pos_] == '\n' || text_[pos_] == '\r')) {
-    if (text_[pos_] == '\n') ++line_;
-    ++pos_;
-  }
-  if (pos_ >= text_.size()) return false;
-  line = line_;
-  std::string field;
-  bool quoted = false;
-  bool was_quoted = false;
-  while (pos_ < text_.size()) {
-    const char c = text_[pos_];
-    if (quoted) {
-      if (c == '"') {
-        if (pos_ + 1 < text_.size() && text_[pos_ + 1] == '"') {
-          field += '"';
-          pos_ += 2;
-          continue;
-        }
-        quoted = false;
-        ++pos_;
-        continue;
-      }
-      if (c == '\n') ++line_;
-      field += c;
-      ++pos_;
-      continue;
-    }
-    if (c == '"' && !was_quoted && text::trim(field).empty()) {
-      field.clear();
-      quoted = true;
-      was_quoted = true;
-      ++pos_;
-      continue;
-    }
-    if (c == delim_) {
-      fields.push_back(std::move(field));
-      field.clear();
-      was_quoted = false;
-      ++pos_;
-      continue;
-    }
-    if (c == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
-      ++pos_;
-      continue;
-    }
-    if (c == '\n') {
-      ++line_;
-      ++pos_;
-      break;
-    }
-    field += c;  // also text after a closing quote (lenient)
-    ++pos_;
-  }
-  if (quoted) unterminated = true;
-  fields.push_back(std::move(field));
-  return true;
-}
-
 }  // namespace detail
 
 namespace {
@@ -197,10 +135,6 @@ const Entry kTable[] = {
     {"HelloForBusiness", 8052, kHfb8052},
     {"HelloForBusiness", 8210, kNone},
 };
-
-bool digits_only(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 }  // namespace
 
@@ -323,33 +257,6 @@ std::optional<int64_t> parse_local_datetime(std::string_view s, DayOrder order) 
   }
   if (!time::valid_civil(y, mo, d, h, m, sec)) return std::nullopt;
   return time::ticks_from_civil(y, mo, d, h, m, sec, frac);
-}
-
-std::optional<int64_t> parse_zone_offset(std::string_view zone) {
-  std::string_view z = text::trim(zone);
-  if (z.empty() || text::iequals(z, "UTC") || text::iequals(z, "Z") || text::iequals(z, "GMT"))
-    return 0;
-  if (text::istarts_with(z, "UTC") || text::istarts_with(z, "GMT")) z.remove_prefix(3);
-  if (z.empty() || (z[0] != '+' && z[0] != '-')) return std::nullopt;
-  const int sign = z[0] == '-' ? -1 : 1;
-  z.remove_prefix(1);
-  std::string_view hs, ms;
-  const size_t colon = z.find(':');
-  if (colon != std::string_view::npos) {
-    hs = z.substr(0, colon);
-    ms = z.substr(colon + 1);
-  } else if (z.size() == 4) {
-    hs = z.substr(0, 2);
-    ms = z.substr(2);
-  } else {
-    hs = z;
-  }
-  if (!digits_only(hs) || hs.size() > 2 || (!ms.empty() && (!digits_only(ms) || ms.size() != 2)))
-    return std::nullopt;
-  const int64_t h = *detail::parse_uint<int64_t>(hs);
-  const int64_t m = ms.empty() ? 0 : *detail::parse_uint<int64_t>(ms);
-  if (h > 14 || m > 59) return std::nullopt;
-  return sign * (h * time::kTicksPerHour + m * time::kTicksPerMinute);
 }
 
 namespace {

@@ -2,6 +2,7 @@
 // the UI language) and Get-WinEvent | Export-Csv (columns by name).
 #include <algorithm>
 #include <array>
+#include <hellotrace/text/csv.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
 
@@ -36,22 +37,6 @@ bool known_level_header(std::string_view s) {
   return std::find(kWords.begin(), kWords.end(), k) != kWords.end();
 }
 
-char guess_delimiter(std::string_view line) {
-  size_t counts[3] = {0, 0, 0};
-  const char cand[3] = {',', ';', '\t'};
-  bool q = false;
-  for (char c : line) {
-    if (c == '"') q = !q;
-    if (q) continue;
-    for (int i = 0; i < 3; ++i)
-      if (c == cand[i]) ++counts[i];
-  }
-  int best = 0;
-  for (int i = 1; i < 3; ++i)
-    if (counts[i] > counts[best]) best = i;
-  return cand[best];
-}
-
 }  // namespace
 
 Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
@@ -67,12 +52,12 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
     t = nl == std::string_view::npos ? std::string_view() : t.substr(nl + 1);
     ++skipped_lines;
   }
-  const char delim = guess_delimiter(t.substr(0, t.find('\n')));
-  detail::CsvRows rows(t, delim);
-  std::vector<std::string> f;
-  uint64_t line = 0;
-  bool unterminated = false;
-  if (!rows.next(f, line, unterminated)) {
+  const char delim = text::guess_csv_delimiter(t.substr(0, t.find('\n')));
+  const text::CsvDialect dialect{.delimiter = delim, .quote_after_blanks = true};
+  text::CsvReader rows(t, dialect);
+  text::CsvRow row;
+  const std::vector<std::string>& f = row.fields;
+  if (!rows.next(row)) {
     report(1 + skipped_lines, HT_NO_NUMBER, "empty CSV", HT_DIAG_ERROR);
     return stats;
   }
@@ -86,10 +71,10 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
     const std::string id_col = lower_trim(f[3]);
     if (!known_level_header(f[0]) && id_col.find("id") == std::string::npos &&
         id_col.find("kimli") == std::string::npos)
-      report(line + skipped_lines, HT_NO_NUMBER,
+      report(row.line + skipped_lines, HT_NO_NUMBER,
              "CSV header not recognised; reading columns by Event Viewer position", HT_DIAG_INFO);
   } else {
-    report(line + skipped_lines, HT_NO_NUMBER,
+    report(row.line + skipped_lines, HT_NO_NUMBER,
            "CSV header is neither Event Viewer's nor Export-Csv's", HT_DIAG_ERROR);
     return stats;
   }
@@ -103,13 +88,12 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
   // Pass 1: day/month order over the whole file.
   DayOrder order = options.day_order;
   if (order == DayOrder::kAuto) {
-    detail::CsvRows scan(t, delim);
-    std::vector<std::string> g;
-    uint64_t l = 0;
-    bool u = false;
-    scan.next(g, l, u);  // header
+    text::CsvReader scan(t, dialect);
+    text::CsvRow scanned;
+    const std::vector<std::string>& g = scanned.fields;
+    scan.next(scanned);  // header
     bool day = false, month = false;
-    while (scan.next(g, l, u)) {
+    while (scan.next(scanned)) {
       if (date_col >= g.size()) continue;
       auto a = parse_local_datetime(g[date_col], DayOrder::kDayFirst);
       auto b = parse_local_datetime(g[date_col], DayOrder::kMonthFirst);
@@ -126,7 +110,7 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
     }
   }
   int64_t zone = 0;
-  if (auto z = parse_zone_offset(options.timezone)) {
+  if (auto z = time::parse_offset(options.timezone)) {
     zone = *z;
   } else {
     report(HT_NO_NUMBER, HT_NO_NUMBER,
@@ -135,9 +119,9 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
   bool told_zone = false;
 
   eventlog::Record r;
-  while (rows.next(f, line, unterminated)) {
-    const uint64_t row_line = line + skipped_lines;
-    if (unterminated) {
+  while (rows.next(row)) {
+    const uint64_t row_line = row.line + skipped_lines;
+    if (row.unterminated) {
       report(row_line, HT_NO_NUMBER, "quoted field not closed before the end of the file");
       break;
     }

@@ -79,21 +79,4 @@ std::optional<std::string_view> expand_provider(std::string_view source);
 // "0x%08X"
 std::string hex32(uint32_t v);
 
-// Splits decoded CSV text into rows (RFC 4180: quotes, doubled quotes, embedded
-// newlines). `next()` returns false at the end.
-class CsvRows {
- public:
-  CsvRows(std::string_view text, char delimiter) : text_(text), delim_(delimiter) {}
-  // Fills `fields`; `line` = 1-based line where the row starts; `unterminated` when a
-  // quoted field ran to the end of the text.
-  bool next(std::vector<std::string>& fields, uint64_t& line, bool& unterminated);
-  size_t position() const { return pos_; }
-
- private:
-  std::string_view text_;
-  char delim_;
-  size_t pos_ = 0;
-  uint64_t line_ = 1;
-};
-
 }  // namespace hellotrace::eventexport::detail

@@ -251,7 +251,7 @@ Stats read_event_json(std::span<const uint8_t> bytes, const RecordFn& on_record,
   const std::string_view t = in.text;
   detail::LineCounter lines(t);
   int64_t zone = 0;
-  if (auto z = parse_zone_offset(options.timezone)) zone = *z;
+  if (auto z = time::parse_offset(options.timezone)) zone = *z;
   Context ctx{report, options, zone, {}, false};
   eventlog::Record r;
   int array_depth = 0;  // inside a top-level array

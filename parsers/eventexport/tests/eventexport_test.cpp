@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <hellotrace/eventexport/eventexport.hpp>
@@ -385,6 +386,27 @@ TEST(EventCsv, DamagedRows) {
   EXPECT_EQ(warnings, 2);
 }
 
+// How this reader splits CSV where readers differ (pinned before it shared
+// hellotrace::text::CsvReader): CRLF inside quotes is kept, blanks before an opening
+// quote are dropped, a lone CR is data, rows are numbered by their first line.
+TEST(EventCsv, SplittingDialect) {
+  const std::string text =
+      "\"Id\",\"ProviderName\",\"TimeCreated\",\"Message\"\r\n"
+      "\"1\", \"P,Q\",\"11/14/2024 10:00:00\",\"two\r\nlines\"\r\n"
+      "\r\n"
+      "2,R,11/14/2024 10:00:01,lone\rcr\r\n"
+      "3,S,11/14/2024 10:00:02,\"x\"\"y\"\n";
+  auto r = run(Fmt::kCsv, bytes(text));
+  ASSERT_EQ(r.records.size(), 3u);
+  EXPECT_EQ(r.records[0].provider, "P,Q");
+  EXPECT_EQ(r.records[0].message, "two\r\nlines");
+  EXPECT_EQ(r.records[0].line, 2u);
+  EXPECT_EQ(r.records[1].message, "lone\rcr");
+  EXPECT_EQ(r.records[1].line, 5u);
+  EXPECT_EQ(r.records[2].message, "x\"y");
+  EXPECT_EQ(r.records[2].line, 6u);
+}
+
 TEST(EventCsv, LocalDates) {
   using ee::DayOrder;
   EXPECT_EQ(*ee::parse_local_datetime("11/14/2024 10:00:01 AM", DayOrder::kAuto),
@@ -402,10 +424,71 @@ TEST(EventCsv, LocalDates) {
   EXPECT_FALSE(ee::parse_local_datetime("31.02.2024 10:00:01", DayOrder::kAuto));
   EXPECT_FALSE(ee::parse_local_datetime("11/14/2024", DayOrder::kAuto));
   EXPECT_FALSE(ee::parse_local_datetime("13:00:00 PM", DayOrder::kAuto));
-  EXPECT_EQ(*ee::parse_zone_offset("+03:00"), 3 * hellotrace::time::kTicksPerHour);
-  EXPECT_EQ(*ee::parse_zone_offset("UTC-5"), -5 * hellotrace::time::kTicksPerHour);
-  EXPECT_EQ(*ee::parse_zone_offset("-0530"), -(5 * 60 + 30) * hellotrace::time::kTicksPerMinute);
-  EXPECT_FALSE(ee::parse_zone_offset("Europe/Berlin"));
+}
+
+// Zone spellings the CSV and JSON readers accept (Options::timezone, read with the
+// default hellotrace::time::parse_offset; pinned before the readers shared it): minutes
+// east of UTC, or refused.
+TEST(EventCsv, ZoneSpellings) {
+  constexpr int kNo = INT32_MIN;
+  const std::pair<std::string_view, int> cases[] = {{"", 0},
+                                                    {"  ", 0},
+                                                    {"Z", 0},
+                                                    {"z", 0},
+                                                    {"UTC", 0},
+                                                    {"utc", 0},
+                                                    {"GMT", 0},
+                                                    {"gmt", 0},
+                                                    {" UTC ", 0},
+                                                    {"UTCZ", kNo},
+                                                    {"UTC Z", kNo},
+                                                    {"UTC+3", 180},
+                                                    {"utc-5", -300},
+                                                    {"GMT+01:00", 60},
+                                                    {"UTC-05:30", -330},
+                                                    {"UTC +3", kNo},
+                                                    {"UTC+", kNo},
+                                                    {"+3", 180},
+                                                    {"+03", 180},
+                                                    {"+03:00", 180},
+                                                    {"-05:30", -330},
+                                                    {"-0530", -330},
+                                                    {"+0330", 210},
+                                                    {"+03:", 180},
+                                                    {"+3:30", 210},
+                                                    {"+3:5", kNo},
+                                                    {"+03:5", kNo},
+                                                    {"+033", kNo},
+                                                    {"+335", kNo},
+                                                    {"+14:00", 840},
+                                                    {"+15:00", kNo},
+                                                    {"+03:60", kNo},
+                                                    {"+99:99", kNo},
+                                                    {"\t+03:00", 180},
+                                                    {"+03:00\t", 180},
+                                                    {"\xC2\xA0+03:00\xC2\xA0", 180},
+                                                    {"+03:00\n", 180},
+                                                    {"+03:00Z", kNo},
+                                                    {"+03 :00", kNo},
+                                                    {"+03: 00", kNo},
+                                                    {".5", kNo},
+                                                    {".5+01:00", kNo},
+                                                    {"Europe/Berlin", kNo},
+                                                    {"+", kNo},
+                                                    {"-", kNo},
+                                                    {"UTC-", kNo},
+                                                    {"+ 3", kNo},
+                                                    {"-00:00", 0},
+                                                    {"+0", 0},
+                                                    {"+1:", 60},
+                                                    {"+03:00:00", kNo}};
+  for (const auto& [in, minutes] : cases) {
+    const auto got = hellotrace::time::parse_offset(in);
+    if (minutes == kNo)
+      EXPECT_FALSE(got.has_value()) << "'" << in << "'";
+    else
+      EXPECT_EQ(got, minutes * hellotrace::time::kTicksPerMinute) << "'" << in << "'";
+  }
 }
 
 TEST(EventJson, PowerShell51Utf16) {

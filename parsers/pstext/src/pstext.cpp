@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstring>
 #include <hellotrace/pstext/pstext.hpp>
+#include <hellotrace/text/csv.hpp>
 #include <hellotrace/text/text.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -369,99 +370,6 @@ class ConsoleParser {
 };
 
 // ---- CSV -------------------------------------------------------------------------
-
-class CsvReader {
- public:
-  CsvReader(std::string_view text, char delim) : s_(text), delim_(delim) {}
-
-  // Reads one record; false at the end. `complete` is false when the input ended
-  // inside a quoted value.
-  bool next(std::vector<std::string>& fields, uint64_t& start_line, bool& complete) {
-    fields.clear();
-    complete = true;
-    // Skip empty lines between records.
-    while (pos_ < s_.size() && (s_[pos_] == '\n' || s_[pos_] == '\r')) {
-      if (s_[pos_] == '\n') ++line_;
-      ++pos_;
-    }
-    if (pos_ >= s_.size()) return false;
-    start_line = line_;
-    std::string field;
-    bool quoted = false;
-    bool was_quoted = false;
-    while (pos_ < s_.size()) {
-      const char c = s_[pos_];
-      if (quoted) {
-        if (c == '"') {
-          if (pos_ + 1 < s_.size() && s_[pos_ + 1] == '"') {
-            field.push_back('"');
-            pos_ += 2;
-            continue;
-          }
-          quoted = false;
-          ++pos_;
-          continue;
-        }
-        if (c == '\r' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '\n') {
-          ++pos_;
-          continue;
-        }
-        if (c == '\n') ++line_;
-        field.push_back(c);
-        ++pos_;
-        continue;
-      }
-      if (c == '"' && field.empty() && !was_quoted) {
-        quoted = true;
-        was_quoted = true;
-        ++pos_;
-        continue;
-      }
-      if (c == delim_) {
-        fields.push_back(std::move(field));
-        field.clear();
-        was_quoted = false;
-        ++pos_;
-        continue;
-      }
-      if (c == '\r' || c == '\n') {
-        if (c == '\r' && pos_ + 1 < s_.size() && s_[pos_ + 1] == '\n') ++pos_;
-        ++pos_;
-        ++line_;
-        fields.push_back(std::move(field));
-        return true;
-      }
-      field.push_back(c);
-      ++pos_;
-    }
-    if (quoted) complete = false;
-    fields.push_back(std::move(field));
-    return true;
-  }
-
-  void set_line(uint64_t line) { line_ = line; }
-
- private:
-  std::string_view s_;
-  char delim_;
-  size_t pos_ = 0;
-  uint64_t line_ = 1;
-};
-
-char detect_delimiter(std::string_view header) {
-  size_t commas = 0, semis = 0, tabs = 0;
-  bool quoted = false;
-  for (char c : header) {
-    if (c == '"') quoted = !quoted;
-    if (quoted) continue;
-    commas += c == ',';
-    semis += c == ';';
-    tabs += c == '\t';
-  }
-  if (semis > commas && semis >= tabs) return ';';
-  if (tabs > commas && tabs > semis) return '\t';
-  return ',';
-}
 
 bool is_identifier_list(std::string_view line) {
   line = trim(line);
@@ -869,7 +777,7 @@ Format detect_format(std::string_view text) {
     return Format::kCsv;
   if (is_identifier_list(t) && i + 1 < lines.size()) {
     const std::string_view next = lines[i + 1].text;
-    const char d = detect_delimiter(t);
+    const char d = text::guess_csv_delimiter(t);
     if (std::count(next.begin(), next.end(), d) >= std::count(t.begin(), t.end(), d))
       return Format::kCsv;
   }
@@ -907,41 +815,42 @@ Result parse_csv(std::string_view text, const Options& options) {
   if (pos >= text.size()) return r;
   const std::string_view body = text.substr(pos);
   const size_t header_end = std::min(body.find('\n'), body.size());
-  CsvReader reader(body, detect_delimiter(body.substr(0, header_end)));
-  reader.set_line(line);
-  std::vector<std::string> header, fields;
-  uint64_t start = 0;
-  bool complete = true;
-  if (!reader.next(header, start, complete)) return r;
-  if (!complete) {
-    r.problems.push_back({start, "truncated CSV: the header row is incomplete"});
+  const text::CsvDialect dialect{.delimiter = text::guess_csv_delimiter(body.substr(0, header_end)),
+                                 .lf_in_quotes = true,
+                                 .cr_ends_row = true};
+  text::CsvReader reader(body, dialect, line);
+  text::CsvRow row;
+  if (!reader.next(row)) return r;
+  if (row.unterminated) {
+    r.problems.push_back({row.line, "truncated CSV: the header row is incomplete"});
     return r;
   }
+  std::vector<std::string> header = std::move(row.fields);
   for (auto& h : header) h = std::string(trim(h));
-  while (reader.next(fields, start, complete)) {
-    if (!complete) {
-      r.problems.push_back({start,
+  while (reader.next(row)) {
+    if (row.unterminated) {
+      r.problems.push_back({row.line,
                             "truncated CSV: a quoted value starting in this row is not closed; row "
                             "skipped"});
       break;
     }
-    if (fields.size() == 1 && is_blank(fields[0])) continue;
+    if (row.fields.size() == 1 && is_blank(row.fields[0])) continue;
     if (r.objects.size() >= options.max_objects) {
-      r.problems.push_back({start, "too many objects; the rest is skipped"});
+      r.problems.push_back({row.line, "too many objects; the rest is skipped"});
       break;
     }
-    if (fields.size() != header.size()) {
-      r.problems.push_back({start, "CSV row has " + std::to_string(fields.size()) +
-                                       " values, the header " + std::to_string(header.size())});
+    if (row.fields.size() != header.size()) {
+      r.problems.push_back({row.line, "CSV row has " + std::to_string(row.fields.size()) +
+                                          " values, the header " + std::to_string(header.size())});
     }
     Object o;
-    o.line = start;
+    o.line = row.line;
     o.format = Format::kCsv;
     o.command = command;
     for (size_t k = 0; k < header.size(); ++k) {
       Property p;
       p.name = header[k];
-      p.value = k < fields.size() ? std::move(fields[k]) : std::string();
+      p.value = k < row.fields.size() ? std::move(row.fields[k]) : std::string();
       o.properties.push_back(std::move(p));
     }
     r.objects.push_back(std::move(o));

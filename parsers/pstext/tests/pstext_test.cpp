@@ -210,6 +210,29 @@ TEST(PsText, CsvShortRowReported) {
   EXPECT_EQ(val(r.objects[0], "C"), "");
 }
 
+// How this reader splits CSV where readers differ (pinned before it shared
+// hellotrace::text::CsvReader): CRLF inside quotes becomes LF, a quote after blanks is
+// data, a lone CR ends a row and a line.
+TEST(PsText, CsvSplittingDialect) {
+  const Result r = parse_csv(
+      "\"A\",\"B\"\r\n"
+      "\"1\",\"two\r\nlines\"\r\n"
+      "2, \"x,y\"\r\n"
+      "3,lone\r"
+      "4,\"cr\rin quotes\"\n");
+  ASSERT_EQ(r.objects.size(), 4u);
+  EXPECT_EQ(val(r.objects[0], "B"), "two\nlines");
+  EXPECT_EQ(r.objects[0].line, 2u);
+  EXPECT_EQ(val(r.objects[1], "B"), " \"x");
+  EXPECT_EQ(r.objects[1].line, 4u);
+  EXPECT_EQ(val(r.objects[2], "B"), "lone");
+  EXPECT_EQ(r.objects[2].line, 5u);
+  EXPECT_EQ(val(r.objects[3], "B"), "cr\rin quotes");
+  EXPECT_EQ(r.objects[3].line, 6u);
+  ASSERT_EQ(r.problems.size(), 1u);  // row 4 has 3 values
+  EXPECT_EQ(r.problems[0].line, 4u);
+}
+
 TEST(PsText, JsonArrayFlattened) {
   const Result r = parse(
       "PS C:\\> Get-ADSyncScheduler | ConvertTo-Json\n"

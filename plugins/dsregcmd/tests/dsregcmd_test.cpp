@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <hellotrace/plugin_testing.hpp>
 #include <hellotrace/time.hpp>
 #include <ostream>
 #include <string>
@@ -10,10 +11,11 @@
 #include <vector>
 
 #include "dsregcmd_parser.hpp"
-#include "test_helper.hpp"
 
-using dsregcmd_test::Plugin;
-using dsregcmd_test::Result;
+using hellotrace::harness::PluginUnderTest;
+using Result = hellotrace::harness::ParseRun;
+
+extern "C" const ht_plugin* ht_plugin_dsregcmd(void);
 using hellotrace::Event;
 using hellotrace::Field;
 
@@ -23,6 +25,10 @@ void PrintTo(const Field& f, std::ostream* os) { *os << '{' << f.name << ": " <<
 }  // namespace hellotrace
 
 namespace {
+
+std::string sample_path(std::string_view name) {
+  return std::string(HT_SOURCE_DIR) + "/plugins/dsregcmd/samples/" + std::string(name);
+}
 
 constexpr const char* kTenant = "3f2a6e1c-8b4d-4c2e-9a7f-1d2e3f4a5b6c";
 
@@ -47,7 +53,8 @@ const Event& by_section(const Result& r, std::string_view title, std::string_vie
 std::string diagnostics_text(const Result& r) {
   std::string s;
   for (const auto& d : r.diagnostics)
-    s += std::to_string(d.severity) + "@" + std::to_string(d.line) + ": " + d.message + "\n";
+    s += std::to_string(d.severity) + "@" + std::to_string(d.position.line) + ": " + d.message +
+         "\n";
   return s;
 }
 
@@ -75,8 +82,7 @@ const std::vector<std::string> kFullRunKinds = {
 }  // namespace
 
 TEST(DsregcmdPlugin, TableDescribesAParser) {
-  Plugin p;
-  const ht_plugin* t = p.table();
+  const ht_plugin* t = ht_plugin_dsregcmd();
   EXPECT_STREQ(t->name, "dsregcmd");
   EXPECT_EQ(t->capabilities, static_cast<uint32_t>(HT_CAP_PARSE));
   std::vector<std::string> declared;
@@ -88,9 +94,9 @@ TEST(DsregcmdPlugin, TableDescribesAParser) {
 }
 
 TEST(DsregcmdHybridHealthy, OneEventPerSectionWithKindsLinesAndSubject) {
-  Plugin p;
-  const Result r = p.parse_sample("hybrid_healthy.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("hybrid_healthy.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r), kFullRunKinds);
   EXPECT_EQ(lines(r), (std::vector<uint64_t>{2, 13, 25, 51, 64, 78, 92, 101, 107}));
@@ -108,8 +114,8 @@ TEST(DsregcmdHybridHealthy, OneEventPerSectionWithKindsLinesAndSubject) {
 }
 
 TEST(DsregcmdHybridHealthy, FieldsAreTheSourceKeysAndValuesInOrder) {
-  Plugin p;
-  const Result r = p.parse_sample("hybrid_healthy.txt");
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("hybrid_healthy.txt"));
   ASSERT_EQ(r.events.size(), 9u);
   EXPECT_EQ(r.events[0].fields, (std::vector<Field>{{"section", "Device State"},
                                                     {"run", "1"},
@@ -169,9 +175,9 @@ TEST(DsregcmdHybridHealthy, FieldsAreTheSourceKeysAndValuesInOrder) {
 }
 
 TEST(DsregcmdNotJoined, RegisteredDeviceGivesWorkAccountAndWorkplaceTenant) {
-  Plugin p;
-  const Result r = p.parse_sample("not_joined_registered.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("not_joined_registered.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r), (std::vector<std::string>{"device.state", "user.state", "sso.state",
                                                 "work_account", "device.diagnostics",
@@ -199,9 +205,9 @@ TEST(DsregcmdNotJoined, RegisteredDeviceGivesWorkAccountAndWorkplaceTenant) {
 }
 
 TEST(DsregcmdNoPrt, PrtDiagnosticsAreKeptVerbatim) {
-  Plugin p;
-  const Result r = p.parse_sample("no_prt.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("no_prt.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r), kFullRunKinds);
   const Event& sso = by_section(r, "SSO State");
@@ -231,9 +237,9 @@ struct PrereqCase {
 class DsregcmdPrereq : public ::testing::TestWithParam<PrereqCase> {};
 
 TEST_P(DsregcmdPrereq, ExactlyTheOneCheckFailsAndProvisioningIsRefused) {
-  Plugin p;
-  const Result r = p.parse_sample(GetParam().sample);
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path(GetParam().sample));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   const Event& check = by_section(r, "Ngc Prerequisite Check");
   EXPECT_EQ(check.kind, "prereq.check");
@@ -262,9 +268,9 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(DsregcmdJoinPending, ClientTimeDatesEveryEventOfTheRun) {
-  Plugin p;
-  const Result r = p.parse_sample("prereq_device_not_joined.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("prereq_device_not_joined.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_EQ(lines(r), (std::vector<uint64_t>{2, 13, 24, 33, 56, 65, 71}));
   const int64_t expected = hellotrace::time::ticks_from_civil(2024, 11, 14, 9, 16, 50);
   for (const auto& e : r.events) {
@@ -290,9 +296,9 @@ TEST(DsregcmdJoinPending, ClientTimeDatesEveryEventOfTheRun) {
 }
 
 TEST(DsregcmdJoinError, DiscoveryFailureWithPromptsWrapAndProxySections) {
-  Plugin p;
-  const Result r = p.parse_sample("join_error_discovery.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("join_error_discovery.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r),
             (std::vector<std::string>{"device.state", "user.state", "sso.state",
@@ -331,9 +337,9 @@ TEST(DsregcmdJoinError, DiscoveryFailureWithPromptsWrapAndProxySections) {
 }
 
 TEST(DsregcmdLegacy1607, KeyColonValueLayoutWithDeviceAndTenantInDeviceState) {
-  Plugin p;
-  const Result r = p.parse_sample("legacy_1607.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("legacy_1607.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r), (std::vector<std::string>{"device.state", "user.state", "prereq.check"}));
   EXPECT_EQ(lines(r), (std::vector<uint64_t>{7, 37, 49}));
@@ -361,24 +367,25 @@ TEST(DsregcmdLegacy1607, KeyColonValueLayoutWithDeviceAndTenantInDeviceState) {
 }
 
 TEST(DsregcmdEncoding, Utf16LeBomCrlfFileGivesTheSameEventsAsUtf8) {
-  Plugin p;
-  const Result utf8 = p.parse_sample("hybrid_healthy.txt");
-  const Result utf16 = p.parse_sample("hybrid_healthy_utf16le.txt");
-  ASSERT_EQ(utf16.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  // The same path for both: events name the file they come from.
+  const Result utf8 = p.parse(PluginUnderTest::read_file(sample_path("hybrid_healthy.txt")));
+  const Result utf16 =
+      p.parse(PluginUnderTest::read_file(sample_path("hybrid_healthy_utf16le.txt")));
+  ASSERT_EQ(utf16.status, HT_OK);
   EXPECT_TRUE(utf16.diagnostics.empty()) << diagnostics_text(utf16);
   ASSERT_EQ(utf16.events.size(), 9u);
   EXPECT_EQ(utf16.events, utf8.events);
 }
 
 TEST(DsregcmdEncoding, Utf16ConvertedInTheTestWithNonAsciiTenantName) {
-  Plugin p;
-  const std::string utf8 =
-      dsregcmd_test::read_file(dsregcmd_test::sample_path("two_runs_localized.txt"));
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const std::string utf8 = PluginUnderTest::read_file(sample_path("two_runs_localized.txt"));
   const Result a = p.parse(utf8);
   const std::string utf16 = to_utf16le_crlf(utf8);
   EXPECT_GE(p.sniff(utf16, "status.txt"), 90);
   const Result b = p.parse(utf16);
-  ASSERT_EQ(b.rc, HT_OK);
+  ASSERT_EQ(b.status, HT_OK);
   ASSERT_EQ(b.events.size(), 18u);
   EXPECT_EQ(b.events, a.events);
   EXPECT_EQ(b.events[2].field_or("TenantName"),
@@ -387,12 +394,11 @@ TEST(DsregcmdEncoding, Utf16ConvertedInTheTestWithNonAsciiTenantName) {
 }
 
 TEST(DsregcmdDeviceAuthFailed, Utf8BomCrlfWithFailedDeviceAuthAndRecovery) {
-  Plugin p;
-  const std::string bytes =
-      dsregcmd_test::read_file(dsregcmd_test::sample_path("device_auth_failed.txt"));
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const std::string bytes = PluginUnderTest::read_file(sample_path("device_auth_failed.txt"));
   ASSERT_EQ(bytes.substr(0, 3), "\xEF\xBB\xBF");
-  const Result r = p.parse_sample("device_auth_failed.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const Result r = p.parse_file(sample_path("device_auth_failed.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   EXPECT_EQ(kinds(r), (std::vector<std::string>{"device.state", "device.details", "tenant.details",
                                                 "user.state", "sso.state", "device.diagnostics",
@@ -418,9 +424,9 @@ TEST(DsregcmdDeviceAuthFailed, Utf8BomCrlfWithFailedDeviceAuthAndRecovery) {
 }
 
 TEST(DsregcmdTruncated, EmitsWhatWasReadAndWarnsAtTheCutLine) {
-  Plugin p;
-  const Result r = p.parse_sample("truncated.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("truncated.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_EQ(kinds(r), (std::vector<std::string>{"device.state", "device.details", "tenant.details",
                                                 "user.state", "sso.state"}));
   const Event& sso = r.events.back();
@@ -430,14 +436,14 @@ TEST(DsregcmdTruncated, EmitsWhatWasReadAndWarnsAtTheCutLine) {
                                             {"AzureAdPrtUpdateTime", "2024-11-1"}}));
   ASSERT_EQ(r.diagnostics.size(), 1u) << diagnostics_text(r);
   EXPECT_EQ(r.diagnostics[0].severity, HT_DIAG_WARNING);
-  EXPECT_EQ(r.diagnostics[0].line, 68u);
+  EXPECT_EQ(r.diagnostics[0].position.line, 68u);
   EXPECT_NE(r.diagnostics[0].message.find("AzureAdPrtUpdateTime"), std::string::npos);
   EXPECT_EQ(sso.subject.user_upn, "") << "the Diagnostic Data section was cut off";
   EXPECT_EQ(sso.subject.device_id, "f1f2f3f4-a1a2-4b1b-8c1c-d1d2d3d4d5d6");
 }
 
 TEST(DsregcmdTruncated, OtherCutShapesWarnWithTheirLine) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const std::string head =
       "+----------------------------------------------------------------------+\n"
       "| Device State                                                         |\n"
@@ -470,10 +476,10 @@ TEST(DsregcmdTruncated, OtherCutShapesWarnWithTheirLine) {
   };
   for (const auto& c : cases) {
     const Result r = p.parse(head + c.tail);
-    EXPECT_EQ(r.rc, HT_OK);
+    EXPECT_EQ(r.status, HT_OK);
     EXPECT_EQ(r.events.size(), c.events) << c.tail;
-    ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u) << c.tail << diagnostics_text(r);
-    EXPECT_EQ(r.diagnostics[0].line, c.line) << c.tail << diagnostics_text(r);
+    ASSERT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 1u) << c.tail << diagnostics_text(r);
+    EXPECT_EQ(r.diagnostics[0].position.line, c.line) << c.tail << diagnostics_text(r);
   }
   // The same output, complete: no warning.
   const Result ok = p.parse(head + "          EnterpriseJoined : NO\n\n");
@@ -481,9 +487,9 @@ TEST(DsregcmdTruncated, OtherCutShapesWarnWithTheirLine) {
 }
 
 TEST(DsregcmdTwoRuns, PromptsAndLocalizedConsoleTextSeparateTwoRuns) {
-  Plugin p;
-  const Result r = p.parse_sample("two_runs_localized.txt");
-  ASSERT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const Result r = p.parse_file(sample_path("two_runs_localized.txt"));
+  ASSERT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.diagnostics.empty()) << diagnostics_text(r);
   ASSERT_EQ(r.events.size(), 18u);
   EXPECT_EQ(lines(r), (std::vector<uint64_t>{9, 26, 45, 92, 109, 142, 162, 175, 182, 210, 221, 233,
@@ -520,8 +526,8 @@ TEST(DsregcmdTwoRuns, PromptsAndLocalizedConsoleTextSeparateTwoRuns) {
 }
 
 TEST(DsregcmdTwoRuns, RepeatedSectionStartsANewRunWithoutPrompt) {
-  Plugin p;
-  const std::string one = dsregcmd_test::read_file(dsregcmd_test::sample_path("legacy_1607.txt"));
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const std::string one = PluginUnderTest::read_file(sample_path("legacy_1607.txt"));
   const Result r = p.parse(one + one);
   ASSERT_EQ(r.events.size(), 6u);
   EXPECT_EQ(r.events[3].field_or("run"), "2");
@@ -531,14 +537,14 @@ TEST(DsregcmdTwoRuns, RepeatedSectionStartsANewRunWithoutPrompt) {
 }
 
 TEST(DsregcmdNotDsregcmd, CsvIsNotClaimedAndParseReportsAnErrorNamingTheFile) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const std::string path =
       std::string(HT_SOURCE_DIR) + "/plugins/dsregcmd/tests/data/not_dsregcmd.csv";
-  const std::string csv = dsregcmd_test::read_file(path);
+  const std::string csv = PluginUnderTest::read_file(path);
   EXPECT_EQ(p.sniff(csv, "not_dsregcmd.csv"), 0);
   EXPECT_EQ(p.sniff(csv, "dsregcmd.txt"), 0) << "the name alone claims nothing";
   const Result r = p.parse(csv, path);
-  EXPECT_EQ(r.rc, HT_OK);
+  EXPECT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.events.empty());
   ASSERT_EQ(r.diagnostics.size(), 1u);
   EXPECT_EQ(r.diagnostics[0].severity, HT_DIAG_ERROR);
@@ -546,7 +552,7 @@ TEST(DsregcmdNotDsregcmd, CsvIsNotClaimedAndParseReportsAnErrorNamingTheFile) {
 }
 
 TEST(DsregcmdNotDsregcmd, OtherTextAndEmptyInput) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const std::string log =
       "2024-11-14 08:00:01 INFO Service started: version 1.2\n"
       "Name : Value\nStatus : Running\nPS C:\\> Get-Service\n";
@@ -554,21 +560,21 @@ TEST(DsregcmdNotDsregcmd, OtherTextAndEmptyInput) {
   EXPECT_EQ(p.sniff("", "dsregcmd.txt"), 0);
   const Result r = p.parse("", "empty.txt");
   EXPECT_TRUE(r.events.empty());
-  EXPECT_EQ(r.count(HT_DIAG_ERROR), 1u);
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_ERROR), 1u);
   const Result l = p.parse(log, "service.log");
   EXPECT_TRUE(l.events.empty());
-  EXPECT_EQ(l.count(HT_DIAG_ERROR), 1u);
+  EXPECT_EQ(l.diagnostics_of(HT_DIAG_ERROR), 1u);
 }
 
 TEST(DsregcmdSniff, EverySampleScoresHigh) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   for (const char* name :
        {"hybrid_healthy.txt", "hybrid_healthy_utf16le.txt", "not_joined_registered.txt",
         "no_prt.txt", "prereq_device_not_joined.txt", "join_error_discovery.txt",
         "prereq_policy_disabled.txt", "prereq_post_logon_disabled.txt",
         "prereq_device_not_eligible.txt", "prereq_remote_session.txt", "legacy_1607.txt",
         "truncated.txt", "two_runs_localized.txt", "device_auth_failed.txt"}) {
-    const std::string bytes = dsregcmd_test::read_file(dsregcmd_test::sample_path(name));
+    const std::string bytes = PluginUnderTest::read_file(sample_path(name));
     EXPECT_GE(p.sniff(bytes, "output.txt"), 90) << name;
     EXPECT_GE(p.sniff(bytes, "dsregcmd_status.txt"), p.sniff(bytes, "output.txt")) << name;
   }
@@ -628,7 +634,7 @@ TEST(DsregcmdLines, TitlesAndKinds) {
 }
 
 TEST(DsregcmdFragments, FieldsWithoutBoxesGoToTheImpliedSection) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "Here is the output:\n\n    AzureAdJoined : YES\n     DomainJoined : YES\n"
       "       DomainName : CONTOSO\n",
@@ -642,7 +648,7 @@ TEST(DsregcmdFragments, FieldsWithoutBoxesGoToTheImpliedSection) {
 }
 
 TEST(DsregcmdFragments, LongKeyAfterLongValueIsAFieldNotAWrap) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "| Diagnostic Data |\n"
       "    Auto Detect PAC Status : Failed to auto detect the Proxy Auto-Configuration (PAC) "
@@ -654,7 +660,7 @@ TEST(DsregcmdFragments, LongKeyAfterLongValueIsAFieldNotAWrap) {
 }
 
 TEST(DsregcmdFragments, NoBreakSpacesFromPastedTextAreTrimmed) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "\xC2\xA0| Device State |\xC2\xA0\n"
       "\xC2\xA0  \xC2\xA0 AzureAdJoined : YES \xC2\xA0\n"
@@ -668,7 +674,7 @@ TEST(DsregcmdFragments, NoBreakSpacesFromPastedTextAreTrimmed) {
 }
 
 TEST(DsregcmdFragments, DuplicateKeysAreKeptInOrder) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "| SSO State |\n"
       "                AzureAdPrt : NO\n"
@@ -683,19 +689,19 @@ TEST(DsregcmdFragments, DuplicateKeysAreKeptInOrder) {
 }
 
 TEST(DsregcmdFragments, BadClientTimeWarnsAndLeavesNoTime) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "| Diagnostic Data |\n"
       "               Client Time : 2019-13-45 09:08:13.000 UTC\n"
       "      AD Connectivity Test : PASS\n");
   ASSERT_EQ(r.events.size(), 1u);
   EXPECT_EQ(r.events[0].time, HT_NO_TIME);
-  ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u);
-  EXPECT_EQ(r.diagnostics[0].line, 2u);
+  ASSERT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 1u);
+  EXPECT_EQ(r.diagnostics[0].position.line, 2u);
 }
 
 TEST(DsregcmdFragments, SubjectSidComesFromASidField) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_dsregcmd());
   const Result r = p.parse(
       "| User State |\n"
       "                    NgcSet : YES\n"
@@ -707,10 +713,9 @@ TEST(DsregcmdFragments, SubjectSidComesFromASidField) {
 }
 
 TEST(DsregcmdSink, StopRequestReturnsStoppedAndKeepsWhatWasSent) {
-  Plugin p;
-  const std::string bytes =
-      dsregcmd_test::read_file(dsregcmd_test::sample_path("two_runs_localized.txt"));
-  const Result r = p.parse(bytes, "x.txt", 2);
-  EXPECT_EQ(r.rc, HT_STOPPED);
+  const PluginUnderTest p(ht_plugin_dsregcmd());
+  const std::string bytes = PluginUnderTest::read_file(sample_path("two_runs_localized.txt"));
+  const Result r = p.parse(bytes, "x.txt", "{}", 2);
+  EXPECT_EQ(r.status, HT_STOPPED);
   EXPECT_EQ(r.events.size(), 2u);
 }

@@ -260,27 +260,6 @@ std::optional<int64_t> parse_interval_seconds(std::string_view s) {
   return neg ? -total : total;
 }
 
-std::optional<int64_t> parse_utc_offset(std::string_view s) {
-  s = trim(s);
-  if (s.empty()) return std::nullopt;
-  if (iequals(s, "UTC") || iequals(s, "Z") || iequals(s, "GMT")) return 0;
-  if (istarts_with(s, "UTC") || istarts_with(s, "GMT")) s = trim(s.substr(3));
-  if (s.empty() || (s[0] != '+' && s[0] != '-')) return std::nullopt;
-  const int64_t sign = s[0] == '-' ? -1 : 1;
-  size_t i = 1;
-  int64_t h = 0, m = 0;
-  const size_t start = i;
-  if (!read_number(s, i, h, 2)) return std::nullopt;
-  if (i < s.size() && s[i] == ':') {
-    ++i;
-    if (!read_number(s, i, m, 2)) return std::nullopt;
-  } else if (i - start == 2 && i < s.size()) {
-    if (!read_number(s, i, m, 2)) return std::nullopt;
-  }
-  if (i != s.size() || h > 14 || m > 59) return std::nullopt;
-  return sign * (h * time::kTicksPerHour + m * time::kTicksPerMinute);
-}
-
 std::optional<std::string> normalize_bool(std::string_view s) {
   s = trim(s);
   if (iequals(s, "true") || iequals(s, "$true") || s == "1" || iequals(s, "yes"))

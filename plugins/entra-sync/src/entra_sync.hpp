@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <hellotrace/event.hpp>
+#include <hellotrace/time.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -31,8 +32,12 @@ std::optional<DateOrder> date_order_evidence(std::string_view s);
 
 // "00:30:00", "7.00:00:00", "1.02:03:04.5000000", "PT30M" → seconds.
 std::optional<int64_t> parse_interval_seconds(std::string_view s);
-// "UTC", "Z", "GMT", "+03:00", "-0530", "UTC+3", "+3" → offset in ticks (local − UTC).
-std::optional<int64_t> parse_utc_offset(std::string_view s);
+// Spellings of the option "timezone" (time::parse_offset): "UTC", "Z", "GMT", "+03:00",
+// "-0530", "UTC+3", "UTC +3", "+3", one-digit minutes ("+3:5"); not "" nor "+03:".
+inline constexpr time::OffsetSyntax kTimezoneSyntax{.empty_is_utc = false,
+                                                    .blanks_after_name = true,
+                                                    .one_digit_minutes = true,
+                                                    .colon_without_minutes = false};
 // "True"/"true"/"1"/"yes" → "True"; "False"/… → "False"; nullopt otherwise.
 std::optional<std::string> normalize_bool(std::string_view s);
 

@@ -36,7 +36,8 @@ class EntraSyncPlugin final : public hellotrace::sdk::Plugin {
     const nlohmann::json& o = source.options;
     if (o.is_object()) {
       if (auto it = o.find("timezone"); it != o.end() && it->is_string()) {
-        options.utc_offset = parse_utc_offset(it->get<std::string>());
+        options.utc_offset =
+            hellotrace::time::parse_offset(it->get<std::string>(), kTimezoneSyntax);
         if (!options.utc_offset) {
           out.warning({}, "option timezone '" + it->get<std::string>() +
                               "' not understood (use UTC or +hh:mm); using UTC");

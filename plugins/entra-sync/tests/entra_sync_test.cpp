@@ -3,16 +3,22 @@
 
 #include <gtest/gtest.h>
 
+#include <climits>
+#include <hellotrace/plugin_testing.hpp>
 #include <hellotrace/time.hpp>
 
-#include "test_helper.hpp"
+using hellotrace::harness::PluginUnderTest;
+using Result = hellotrace::harness::ParseRun;
 
-using entra_sync_test::Plugin;
-using entra_sync_test::Result;
+extern "C" const ht_plugin* ht_plugin_entra_sync(void);
 using hellotrace::Event;
 namespace es = hellotrace::entra_sync;
 
 namespace {
+
+std::string sample_path(std::string_view name) {
+  return std::string(HT_SOURCE_DIR) + "/plugins/entra-sync/samples/" + std::string(name);
+}
 
 std::vector<const Event*> of_kind(const Result& r, std::string_view kind) {
   std::vector<const Event*> out;
@@ -37,9 +43,9 @@ const Event& only(const Result& r, std::string_view kind) {
 }  // namespace
 
 TEST(EntraSync, SchedulerUsConsole) {
-  Plugin p;
-  const Result r = p.parse_sample("scheduler_us.txt");
-  EXPECT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("scheduler_us.txt"));
+  EXPECT_EQ(r.status, HT_OK);
   const Event& e = only(r, "sync.scheduler");
   EXPECT_EQ(e.origin.line, 4u);
   EXPECT_EQ(e.time, HT_NO_TIME);  // no export time in the file
@@ -50,28 +56,29 @@ TEST(EntraSync, SchedulerUsConsole) {
   EXPECT_EQ(f(e, "PurgeRunHistoryIntervalSeconds"), "604800");
   EXPECT_EQ(f(e, "SyncCycleEnabled"), "True");
   EXPECT_EQ(e.field("DateOrderAssumed"), nullptr);  // 29 > 12: unambiguous
-  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 0u);
   // Fields as written come first, in the source's order.
   EXPECT_EQ(e.fields[0].name, "AllowedSyncCycleInterval");
   EXPECT_EQ(e.fields[10].name, "SyncCycleInProgress");
 }
 
 TEST(EntraSync, SchedulerDayFirstLocale) {
-  Plugin p;
-  const Result r_e = p.parse_sample("scheduler_nl_dayfirst.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r_e = p.parse_file(sample_path("scheduler_nl_dayfirst.txt"));
   const Event& e = only(r_e, "sync.scheduler");
   EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
   EXPECT_EQ(e.field("DateOrderAssumed"), nullptr);
 }
 
 TEST(EntraSync, SchedulerAmbiguousDateDefaultsToMdyAndSaysSo) {
-  Plugin p;
-  const Result r_e = p.parse_sample("scheduler_de_ambiguous.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r_e = p.parse_file(sample_path("scheduler_de_ambiguous.txt"));
   const Event& e = only(r_e, "sync.scheduler");
   EXPECT_EQ(f(e, "NextSyncUtc"), "2025-03-10T08:15:00.0000000Z");
   EXPECT_EQ(f(e, "DateOrderAssumed"), "mdy");
   EXPECT_EQ(f(e, "DateOrderSource"), "default");
-  const Result r_d = p.parse_sample("scheduler_de_ambiguous.txt", R"({"date_order":"dmy"})");
+  const Result r_d =
+      p.parse_file(sample_path("scheduler_de_ambiguous.txt"), R"({"date_order":"dmy"})");
   const Event& d = only(r_d, "sync.scheduler");
   EXPECT_EQ(f(d, "NextSyncUtc"), "2025-10-03T08:15:00.0000000Z");
   EXPECT_EQ(f(d, "DateOrderAssumed"), "dmy");
@@ -79,7 +86,7 @@ TEST(EntraSync, SchedulerAmbiguousDateDefaultsToMdyAndSaysSo) {
 }
 
 TEST(EntraSync, AmbiguousDateInferredFromOtherDatesInFile) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const std::string text =
       "NextSyncCycleStartTimeInUTC : 03.10.2025 08:15:00\n"
       "AllowedSyncCycleInterval    : 00:30:00\n\n"
@@ -93,9 +100,9 @@ TEST(EntraSync, AmbiguousDateInferredFromOtherDatesInFile) {
 }
 
 TEST(EntraSync, SchedulerUtf16LeBomCrlfDisabled) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const std::string bytes =
-      entra_sync_test::read_file(entra_sync_test::sample_path("scheduler_disabled_utf16le.txt"));
+      PluginUnderTest::read_file(sample_path("scheduler_disabled_utf16le.txt"));
   ASSERT_EQ(static_cast<uint8_t>(bytes[0]), 0xFF);
   EXPECT_EQ(p.sniff(bytes, "scheduler.txt"), 95);
   const Result r = p.parse(bytes);
@@ -106,8 +113,8 @@ TEST(EntraSync, SchedulerUtf16LeBomCrlfDisabled) {
 }
 
 TEST(EntraSync, SchedulerSuspendedStagingCustomInterval) {
-  Plugin p;
-  const Result r_e = p.parse_sample("scheduler_suspended_staging.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r_e = p.parse_file(sample_path("scheduler_suspended_staging.txt"));
   const Event& e = only(r_e, "sync.scheduler");
   EXPECT_EQ(f(e, "SchedulerSuspended"), "True");
   EXPECT_EQ(f(e, "StagingModeEnabled"), "True");
@@ -117,12 +124,13 @@ TEST(EntraSync, SchedulerSuspendedStagingCustomInterval) {
 }
 
 TEST(EntraSync, SchedulerTranscriptGivesExportTime) {
-  Plugin p;
-  const Result utc = p.parse_sample("scheduler_transcript.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result utc = p.parse_file(sample_path("scheduler_transcript.txt"));
   const Event& e = only(utc, "sync.scheduler");
   EXPECT_EQ(e.time, iso("2025-09-29T14:53:05Z"));
   EXPECT_EQ(e.time_flags, static_cast<uint32_t>(HT_TIME_ZONE_ASSUMED | HT_TIME_APPROXIMATE));
-  const Result r_z = p.parse_sample("scheduler_transcript.txt", R"({"timezone":"+02:00"})");
+  const Result r_z =
+      p.parse_file(sample_path("scheduler_transcript.txt"), R"({"timezone":"+02:00"})");
   const Event& z = only(r_z, "sync.scheduler");
   EXPECT_EQ(z.time, iso("2025-09-29T12:53:05Z"));
   EXPECT_TRUE(z.time_flags & HT_TIME_ZONE_ASSUMED);
@@ -130,8 +138,8 @@ TEST(EntraSync, SchedulerTranscriptGivesExportTime) {
 }
 
 TEST(EntraSync, SchedulerJsonPs51) {
-  Plugin p;
-  const Result r = p.parse_sample("scheduler_ps51.json");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("scheduler_ps51.json"));
   const Event& e = only(r, "sync.scheduler");
   EXPECT_EQ(f(e, "AllowedSyncCycleInterval"), "00:30:00");
   EXPECT_EQ(f(e, "PurgeRunHistoryInterval"), "7.00:00:00");
@@ -144,8 +152,8 @@ TEST(EntraSync, SchedulerJsonPs51) {
 }
 
 TEST(EntraSync, SchedulerJsonPs7) {
-  Plugin p;
-  const Result r_e = p.parse_sample("scheduler_ps7.json");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r_e = p.parse_file(sample_path("scheduler_ps7.json"));
   const Event& e = only(r_e, "sync.scheduler");
   EXPECT_EQ(f(e, "IntervalSeconds"), "3600");
   EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
@@ -154,18 +162,18 @@ TEST(EntraSync, SchedulerJsonPs7) {
 }
 
 TEST(EntraSync, SchedulerCsv) {
-  Plugin p;
-  const Result r = p.parse_sample("scheduler.csv");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("scheduler.csv"));
   const Event& e = only(r, "sync.scheduler");
   EXPECT_EQ(e.origin.line, 3u);
   EXPECT_EQ(f(e, "CustomizedSyncCycleInterval"), "");
   EXPECT_EQ(f(e, "NextSyncUtc"), "2025-09-29T12:51:47.0000000Z");
-  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 0u);
 }
 
 TEST(EntraSync, StartCycleSuccess) {
-  Plugin p;
-  const Result r_e = p.parse_sample("start_cycle_success.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r_e = p.parse_file(sample_path("start_cycle_success.txt"));
   const Event& e = only(r_e, "sync.cycle_requested");
   EXPECT_EQ(f(e, "Result"), "Success");
   EXPECT_EQ(f(e, "PolicyType"), "Delta");
@@ -173,8 +181,8 @@ TEST(EntraSync, StartCycleSuccess) {
 }
 
 TEST(EntraSync, StartCycleBusy) {
-  Plugin p;
-  const Result r = p.parse_sample("start_cycle_busy.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("start_cycle_busy.txt"));
   const Event& e = only(r, "sync.cycle_requested");
   EXPECT_EQ(f(e, "Result"), "Busy");
   EXPECT_EQ(f(e, "Connector"), "contoso.onmicrosoft.com - AAD");
@@ -184,9 +192,9 @@ TEST(EntraSync, StartCycleBusy) {
 }
 
 TEST(EntraSync, RunHistoryWithExportErrors) {
-  Plugin p;
-  const Result r = p.parse_sample("run_history_export_errors.txt");
-  EXPECT_EQ(r.count(HT_DIAG_WARNING), 0u);
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("run_history_export_errors.txt"));
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 0u);
   const auto cycles = of_kind(r, "sync.cycle");
   ASSERT_EQ(cycles.size(), 4u);
   const Event& exp = *cycles[1];
@@ -213,8 +221,8 @@ TEST(EntraSync, RunHistoryWithExportErrors) {
 }
 
 TEST(EntraSync, RunStepResult) {
-  Plugin p;
-  const Result r = p.parse_sample("run_step_result.txt");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("run_step_result.txt"));
   const Event& e = only(r, "sync.run_step");
   EXPECT_EQ(f(e, "RunResult"), "completed-export-errors");
   EXPECT_EQ(f(e, "ExportUpdate"), "3");
@@ -222,14 +230,13 @@ TEST(EntraSync, RunStepResult) {
   EXPECT_EQ(e.time, iso("2025-09-29T12:22:05Z"));
   EXPECT_EQ(e.origin.line, 4u);
   EXPECT_TRUE(of_kind(r, "sync.cycle").empty());
-  EXPECT_EQ(p.sniff(entra_sync_test::read_file(entra_sync_test::sample_path("run_step_result.txt")),
-                    "steps.txt"),
+  EXPECT_EQ(p.sniff(PluginUnderTest::read_file(sample_path("run_step_result.txt")), "steps.txt"),
             85);
 }
 
 TEST(EntraSync, CsexportPermissionIssueOnKeyCredentialLink) {
-  Plugin p;
-  const Result r = p.parse_sample("csexport_errors.xml");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("csexport_errors.xml"));
   const auto errs = of_kind(r, "sync.export_error");
   ASSERT_EQ(errs.size(), 2u);
   const Event& e = *errs[0];
@@ -240,14 +247,12 @@ TEST(EntraSync, CsexportPermissionIssueOnKeyCredentialLink) {
   EXPECT_EQ(e.origin.line, 3u);
   EXPECT_EQ(f(*errs[1], "ErrorType"), "constraint-violation");
   EXPECT_EQ(errs[1]->field("Attribute"), nullptr);
-  EXPECT_EQ(p.sniff(entra_sync_test::read_file(entra_sync_test::sample_path("csexport_errors.xml")),
-                    "x.xml"),
-            85);
+  EXPECT_EQ(p.sniff(PluginUnderTest::read_file(sample_path("csexport_errors.xml")), "x.xml"), 85);
 }
 
 TEST(EntraSync, ExportErrorListingCsv) {
   // A listing exported from csexport/SyncErrorsList with Select-Object | Export-Csv.
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const Result r = p.parse(
       "\"ObjectDn\",\"ErrorType\",\"DateOccurred\",\"CdError\"\r\n"
       "\"CN=Jane Doe,OU=Staff,DC=contoso,DC=com\",\"permission-issue\",\"9/29/2025 12:22:08 "
@@ -261,8 +266,8 @@ TEST(EntraSync, ExportErrorListingCsv) {
 }
 
 TEST(EntraSync, RunHistoryCsvDayFirst) {
-  Plugin p;
-  const Result r = p.parse_sample("run_history.csv");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("run_history.csv"));
   const auto cycles = of_kind(r, "sync.cycle");
   ASSERT_EQ(cycles.size(), 3u);
   EXPECT_EQ(cycles[0]->time, iso("2025-09-29T12:22:05Z"));
@@ -272,8 +277,8 @@ TEST(EntraSync, RunHistoryCsvDayFirst) {
 }
 
 TEST(EntraSync, RunHistoryJsonWithSyncErrorsXml) {
-  Plugin p;
-  const Result r = p.parse_sample("run_history_ps51.json");
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("run_history_ps51.json"));
   const auto cycles = of_kind(r, "sync.cycle");
   ASSERT_EQ(cycles.size(), 2u);
   EXPECT_EQ(cycles[0]->time, iso("2025-09-29T12:22:05Z"));
@@ -288,37 +293,34 @@ TEST(EntraSync, RunHistoryJsonWithSyncErrorsXml) {
 }
 
 TEST(EntraSync, TruncatedFileWarnsAndKeepsEarlierObjects) {
-  Plugin p;
-  const Result r = p.parse_sample("run_history_truncated.txt");
-  EXPECT_EQ(r.rc, HT_OK);
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("run_history_truncated.txt"));
+  EXPECT_EQ(r.status, HT_OK);
   const auto cycles = of_kind(r, "sync.cycle");
   ASSERT_EQ(cycles.size(), 4u);
   EXPECT_EQ(f(*cycles[2], "RunProfile"), "Delta Synchronization");
   EXPECT_EQ(f(*cycles[3], "Incomplete"), "True");
-  ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u);
+  ASSERT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 1u);
   for (const auto& d : r.diagnostics)
     if (d.severity == HT_DIAG_WARNING) {
-      EXPECT_EQ(d.line, cycles[3]->origin.line);
+      EXPECT_EQ(d.position.line, cycles[3]->origin.line);
       EXPECT_NE(d.message.find("truncated"), std::string::npos);
     }
 }
 
 TEST(EntraSync, TruncatedJsonKeepsEarlierElements) {
-  Plugin p;
-  std::string text =
-      entra_sync_test::read_file(entra_sync_test::sample_path("run_history_ps51.json"));
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  std::string text = PluginUnderTest::read_file(sample_path("run_history_ps51.json"));
   text = text.substr(0, text.find("\"Result\":  \"stopped"));
   const Result r = p.parse(text);
   EXPECT_EQ(of_kind(r, "sync.cycle").size(), 1u);
-  ASSERT_EQ(r.count(HT_DIAG_WARNING), 1u);
-  EXPECT_EQ(r.diagnostics[0].line, 28u);  // the cut element's '{'
+  ASSERT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 1u);
+  EXPECT_EQ(r.diagnostics[0].position.line, 28u);  // the cut element's '{'
 }
 
 TEST(EntraSync, SniffScores) {
-  Plugin p;
-  auto sample = [](const char* n) {
-    return entra_sync_test::read_file(entra_sync_test::sample_path(n));
-  };
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  auto sample = [](const char* n) { return PluginUnderTest::read_file(sample_path(n)); };
   EXPECT_EQ(p.sniff(sample("scheduler_us.txt"), "a.txt"), 95);
   EXPECT_EQ(p.sniff(sample("run_history_export_errors.txt"), "a.txt"), 90);
   EXPECT_EQ(p.sniff(sample("start_cycle_busy.txt"), "a.txt"), 80);
@@ -335,35 +337,35 @@ TEST(EntraSync, SniffScores) {
 }
 
 TEST(EntraSync, NothingRecognizedSaysSo) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const Result r = p.parse("Name : value\n");
-  EXPECT_EQ(r.rc, HT_OK);
+  EXPECT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.events.empty());
   EXPECT_FALSE(r.diagnostics.empty());
 }
 
 TEST(EntraSync, EmptyJsonObjectsAreHarmless) {
   // Regression (fuzzer): an object without properties used to be dereferenced.
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const Result r = p.parse("[\n  {},\n  {\"\": null}\n]\n", "x.json");
-  EXPECT_EQ(r.rc, HT_OK);
+  EXPECT_EQ(r.status, HT_OK);
   EXPECT_TRUE(r.events.empty());
   EXPECT_FALSE(r.diagnostics.empty());
 }
 
 TEST(EntraSync, StopRequestIsHonoured) {
-  Plugin p;
+  const PluginUnderTest p(ht_plugin_entra_sync());
   const std::string bytes =
-      entra_sync_test::read_file(entra_sync_test::sample_path("run_history_export_errors.txt"));
-  const Result r = p.parse(bytes, "x.txt", 2);
-  EXPECT_EQ(r.rc, HT_STOPPED);
+      PluginUnderTest::read_file(sample_path("run_history_export_errors.txt"));
+  const Result r = p.parse(bytes, "x.txt", "{}", 2);
+  EXPECT_EQ(r.status, HT_STOPPED);
   EXPECT_EQ(r.events.size(), 2u);
 }
 
 TEST(EntraSync, BadTimezoneOptionWarns) {
-  Plugin p;
-  const Result r = p.parse_sample("scheduler_us.txt", R"({"timezone":"Mars/Olympus"})");
-  EXPECT_EQ(r.count(HT_DIAG_WARNING), 1u);
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("scheduler_us.txt"), R"({"timezone":"Mars/Olympus"})");
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 1u);
   EXPECT_EQ(of_kind(r, "sync.scheduler").size(), 1u);
 }
 
@@ -391,19 +393,78 @@ TEST(EntraSyncHelpers, Dates) {
   EXPECT_FALSE(es::parse_date("", DateOrder::kMdy).has_value());
 }
 
-TEST(EntraSyncHelpers, IntervalsOffsetsBools) {
+TEST(EntraSyncHelpers, IntervalsAndBools) {
   EXPECT_EQ(es::parse_interval_seconds("00:30:00"), 1800);
   EXPECT_EQ(es::parse_interval_seconds("7.00:00:00"), 604800);
   EXPECT_EQ(es::parse_interval_seconds("1.02:03:04.5000000"), 93784);
   EXPECT_EQ(es::parse_interval_seconds("PT30M"), 1800);
   EXPECT_FALSE(es::parse_interval_seconds("30").has_value());
   EXPECT_FALSE(es::parse_interval_seconds("00:61:00").has_value());
-  EXPECT_EQ(es::parse_utc_offset("UTC"), 0);
-  EXPECT_EQ(es::parse_utc_offset("+03:00"), 3 * hellotrace::time::kTicksPerHour);
-  EXPECT_EQ(es::parse_utc_offset("-0530"), -(5 * 60 + 30) * hellotrace::time::kTicksPerMinute);
-  EXPECT_EQ(es::parse_utc_offset("UTC+3"), 3 * hellotrace::time::kTicksPerHour);
-  EXPECT_FALSE(es::parse_utc_offset("Europe/Paris").has_value());
   EXPECT_EQ(es::normalize_bool("true").value_or("?"), "True");
   EXPECT_EQ(es::normalize_bool("False").value_or("?"), "False");
   EXPECT_FALSE(es::normalize_bool("maybe").has_value());
+}
+
+// Spellings of the option "timezone" (es::kTimezoneSyntax; pinned before the plugin
+// shared hellotrace::time::parse_offset): minutes east of UTC, or refused.
+TEST(EntraSyncHelpers, TimezoneSpellings) {
+  constexpr int kNo = INT32_MIN;
+  const std::pair<std::string_view, int> cases[] = {{"", kNo},
+                                                    {"  ", kNo},
+                                                    {"Z", 0},
+                                                    {"z", 0},
+                                                    {"UTC", 0},
+                                                    {"utc", 0},
+                                                    {"GMT", 0},
+                                                    {"gmt", 0},
+                                                    {" UTC ", 0},
+                                                    {"UTCZ", kNo},
+                                                    {"UTC Z", kNo},
+                                                    {"UTC+3", 180},
+                                                    {"utc-5", -300},
+                                                    {"GMT+01:00", 60},
+                                                    {"UTC-05:30", -330},
+                                                    {"UTC +3", 180},
+                                                    {"UTC+", kNo},
+                                                    {"+3", 180},
+                                                    {"+03", 180},
+                                                    {"+03:00", 180},
+                                                    {"-05:30", -330},
+                                                    {"-0530", -330},
+                                                    {"+0330", 210},
+                                                    {"+03:", kNo},
+                                                    {"+3:30", 210},
+                                                    {"+3:5", 185},
+                                                    {"+03:5", 185},
+                                                    {"+033", 183},
+                                                    {"+335", kNo},
+                                                    {"+14:00", 840},
+                                                    {"+15:00", kNo},
+                                                    {"+03:60", kNo},
+                                                    {"+99:99", kNo},
+                                                    {"\t+03:00", 180},
+                                                    {"+03:00\t", 180},
+                                                    {"\xC2\xA0+03:00\xC2\xA0", 180},
+                                                    {"+03:00\n", 180},
+                                                    {"+03:00Z", kNo},
+                                                    {"+03 :00", kNo},
+                                                    {"+03: 00", kNo},
+                                                    {".5", kNo},
+                                                    {".5+01:00", kNo},
+                                                    {"Europe/Berlin", kNo},
+                                                    {"+", kNo},
+                                                    {"-", kNo},
+                                                    {"UTC-", kNo},
+                                                    {"+ 3", kNo},
+                                                    {"-00:00", 0},
+                                                    {"+0", 0},
+                                                    {"+1:", kNo},
+                                                    {"+03:00:00", kNo}};
+  for (const auto& [in, minutes] : cases) {
+    const auto got = hellotrace::time::parse_offset(in, es::kTimezoneSyntax);
+    if (minutes == kNo)
+      EXPECT_FALSE(got.has_value()) << "'" << in << "'";
+    else
+      EXPECT_EQ(got, minutes * hellotrace::time::kTicksPerMinute) << "'" << in << "'";
+  }
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <hellotrace/keycredlink/keycredlink.hpp>
 #include <hellotrace/plugin_sdk.hpp>
+#include <hellotrace/text/csv.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <optional>
@@ -35,29 +36,8 @@ struct Zone {
   std::string name = "UTC";
 };
 
-std::optional<int64_t> parse_offset(std::string_view s) {
-  s = text::trim(s);
-  if (text::istarts_with(s, "UTC") || text::istarts_with(s, "GMT")) s.remove_prefix(3);
-  if (s.empty() || s == "Z" || s == "z") return 0;
-  if (s[0] != '+' && s[0] != '-') return std::nullopt;
-  const int sign = s[0] == '-' ? -1 : 1;
-  s.remove_prefix(1);
-  int h = 0, m = 0;
-  size_t i = 0;
-  auto num = [&](int& out, size_t max_digits) {
-    size_t n = 0;
-    while (i < s.size() && n < max_digits && s[i] >= '0' && s[i] <= '9') {
-      out = out * 10 + (s[i++] - '0');
-      ++n;
-    }
-    return n > 0;
-  };
-  if (!num(h, 2)) return std::nullopt;
-  if (i < s.size() && s[i] == ':') ++i;
-  if (i < s.size() && !num(m, 2)) return std::nullopt;
-  if (i != s.size() || h > 14 || m > 59) return std::nullopt;
-  return sign * (h * htime::kTicksPerHour + m * htime::kTicksPerMinute);
-}
+// The option "timezone": "UTCZ" and one-digit minutes ("+3:5", "+033") are read too.
+constexpr htime::OffsetSyntax kTimezoneSyntax{.z_after_name = true, .one_digit_minutes = true};
 
 struct PsTime {
   int64_t ticks = HT_NO_TIME;
@@ -708,57 +688,12 @@ bool parse_table(Ctx& c, std::string_view doc) {
 
 // ---- CSV (Export-Csv) ---------------------------------------------------------------
 
-struct CsvRow {
-  std::vector<std::string> cells;
-  uint64_t line;
-};
-
-std::vector<CsvRow> parse_csv(std::string_view doc, Ctx& c) {
-  std::vector<CsvRow> rows;
-  CsvRow row{{}, 1};
-  std::string cell;
-  bool quoted = false, cell_started = false;
-  uint64_t line = 1;
-  for (size_t i = 0; i < doc.size(); ++i) {
-    const char ch = doc[i];
-    if (quoted) {
-      if (ch == '"') {
-        if (i + 1 < doc.size() && doc[i + 1] == '"') {
-          cell += '"';
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
-        if (ch == '\n') ++line;
-        cell += ch;
-      }
-      continue;
-    }
-    if (ch == '"' && !cell_started) {
-      quoted = cell_started = true;
-    } else if (ch == ',') {
-      row.cells.push_back(std::move(cell));
-      cell.clear();
-      cell_started = false;
-    } else if (ch == '\n' || ch == '\r') {
-      if (ch == '\r' && i + 1 < doc.size() && doc[i + 1] == '\n') ++i;
-      if (cell_started || !row.cells.empty() || !cell.empty()) {
-        row.cells.push_back(std::move(cell));
-        rows.push_back(std::move(row));
-      }
-      cell.clear();
-      cell_started = false;
-      ++line;
-      row = CsvRow{{}, line};
-    } else {
-      cell += ch;
-      cell_started = true;
-    }
-  }
-  if (quoted) c.warn(row.line, "CSV ends inside a quoted field");
-  if (cell_started || !row.cells.empty()) {
-    row.cells.push_back(std::move(cell));
+// Export-Csv rows; a quoted field left open is warned about and its row kept.
+std::vector<text::CsvRow> parse_csv(std::string_view doc, Ctx& c) {
+  std::vector<text::CsvRow> rows;
+  text::CsvReader reader(doc, {.cr_ends_row = true});
+  for (text::CsvRow row; reader.next(row);) {
+    if (row.unterminated) c.warn(row.line, "CSV ends inside a quoted field");
     rows.push_back(std::move(row));
   }
   return rows;
@@ -768,10 +703,10 @@ void parse_csv_doc(Ctx& c, std::string_view doc) {
   c.format = "csv";
   auto rows = parse_csv(doc, c);
   size_t h = 0;
-  while (h < rows.size() && !rows[h].cells.empty() && text::istarts_with(rows[h].cells[0], "#"))
+  while (h < rows.size() && !rows[h].fields.empty() && text::istarts_with(rows[h].fields[0], "#"))
     ++h;
   if (h >= rows.size()) return;
-  const auto& header = rows[h].cells;
+  const auto& header = rows[h].fields;
   auto col = [&](std::initializer_list<std::string_view> names) -> int {
     for (size_t i = 0; i < header.size(); ++i)
       for (auto n : names)
@@ -788,7 +723,7 @@ void parse_csv_doc(Ctx& c, std::string_view doc) {
     return;
   }
   for (size_t r = h + 1; r < rows.size(); ++r) {
-    const auto& cells = rows[r].cells;
+    const auto& cells = rows[r].fields;
     auto cell = [&](int i) -> std::string {
       return i >= 0 && static_cast<size_t>(i) < cells.size() ? std::string(text::trim(cells[i]))
                                                              : std::string();
@@ -973,7 +908,7 @@ class KeyCred final : public hellotrace::sdk::Plugin {
     if (src.options.is_object()) {
       if (auto it = src.options.find("timezone"); it != src.options.end() && it->is_string()) {
         const std::string tz = it->get<std::string>();
-        if (auto off = parse_offset(tz)) {
+        if (auto off = htime::parse_offset(tz, kTimezoneSyntax)) {
           c.zone.offset = *off;
           c.zone.name = tz;
         } else {

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 #include <hellotrace/plugin_api.h>
 
+#include <climits>
 #include <filesystem>
 #include <fstream>
 #include <hellotrace/event.hpp>
 #include <hellotrace/keycredlink/keycredlink.hpp>
 #include <hellotrace/time.hpp>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -377,6 +379,96 @@ TEST(KeycredPlugin, BlobErrorNamesTheByteOffset) {
   const Parsed r = parse_bytes(text);
   EXPECT_TRUE(r.events.empty());
   EXPECT_TRUE(r.has_warning("byte offset 4: entry 0x01 (KeyID) declares 32 bytes", 1)) << r.dump();
+}
+
+// Spellings of the option "timezone" (pinned before the plugin shared
+// hellotrace::time::parse_offset): minutes east of UTC, or refused (a warning, and UTC).
+TEST(KeycredPlugin, TimezoneSpellings) {
+  constexpr int kNo = INT32_MIN;
+  const std::pair<std::string, int> cases[] = {{"", 0},
+                                               {"  ", 0},
+                                               {"Z", 0},
+                                               {"z", 0},
+                                               {"UTC", 0},
+                                               {"utc", 0},
+                                               {"GMT", 0},
+                                               {"gmt", 0},
+                                               {" UTC ", 0},
+                                               {"UTCZ", 0},
+                                               {"UTC Z", kNo},
+                                               {"UTC+3", 180},
+                                               {"utc-5", -300},
+                                               {"GMT+01:00", 60},
+                                               {"UTC-05:30", -330},
+                                               {"UTC +3", kNo},
+                                               {"UTC+", kNo},
+                                               {"+3", 180},
+                                               {"+03", 180},
+                                               {"+03:00", 180},
+                                               {"-05:30", -330},
+                                               {"-0530", -330},
+                                               {"+0330", 210},
+                                               {"+03:", 180},
+                                               {"+3:30", 210},
+                                               {"+3:5", 185},
+                                               {"+03:5", 185},
+                                               {"+033", 183},
+                                               {"+335", kNo},
+                                               {"+14:00", 840},
+                                               {"+15:00", kNo},
+                                               {"+03:60", kNo},
+                                               {"+99:99", kNo},
+                                               {"\t+03:00", 180},
+                                               {"+03:00\t", 180},
+                                               {"\xC2\xA0+03:00\xC2\xA0", 180},
+                                               {"+03:00\n", 180},
+                                               {"+03:00Z", kNo},
+                                               {"+03 :00", kNo},
+                                               {"+03: 00", kNo},
+                                               {".5", kNo},
+                                               {".5+01:00", kNo},
+                                               {"Europe/Berlin", kNo},
+                                               {"+", kNo},
+                                               {"-", kNo},
+                                               {"UTC-", kNo},
+                                               {"+ 3", kNo},
+                                               {"-00:00", 0},
+                                               {"+0", 0},
+                                               {"+1:", 60},
+                                               {"+03:00:00", kNo}};
+  const Parsed utc = parse_sample("dsinternals-keycredential-fl.txt");
+  ASSERT_EQ(utc.events.size(), 2u);
+  for (const auto& [in, minutes] : cases) {
+    const std::string options = nlohmann::json{{"timezone", in}}.dump();
+    const Parsed r = parse_sample("dsinternals-keycredential-fl.txt", options);
+    ASSERT_EQ(r.events.size(), 2u) << "'" << in << "'";
+    const bool refused = r.has_warning("option timezone '" + in + "' not understood");
+    EXPECT_EQ(refused, minutes == kNo) << "'" << in << "'" << r.dump();
+    const int64_t shift = utc.events[0].time - r.events[0].time;
+    EXPECT_EQ(shift, minutes == kNo ? 0 : minutes * hellotrace::time::kTicksPerMinute)
+        << "'" << in << "'";
+  }
+}
+
+// How this plugin splits Export-Csv where readers differ (pinned before it shared
+// hellotrace::text::CsvReader): a quote after blanks is data, a lone CR ends a row and
+// a line, blank lines are skipped, rows are numbered by their first line.
+TEST(KeycredPlugin, CsvSplittingDialect) {
+  const std::string text =
+      "\"DistinguishedName\",\"msDS-KeyCredentialLink\"\r\n"
+      "\"CN=A,DC=x\",\"\",\"two\r\nlines\"\r\n"
+      "\r\n"
+      " \"CN=B,DC=x\",\"\"\r\n"
+      "x,,z\r"
+      "p,,r\n"
+      "\"CN=C,DC=x\",\"never closed\n";
+  const Parsed r = parse_bytes(text);
+  for (uint64_t line : {2, 5, 6, 7})
+    EXPECT_TRUE(r.has_warning("CSV row has 3 cells, the header 2", line)) << line << r.dump();
+  EXPECT_TRUE(r.has_warning("holds no DN-Binary value", 5)) << r.dump();  // `DC=x"`
+  EXPECT_TRUE(r.has_warning("CSV ends inside a quoted field", 8)) << r.dump();
+  EXPECT_TRUE(r.has_warning("holds no DN-Binary value", 8)) << r.dump();  // the row is kept
+  EXPECT_EQ(r.warnings(), 7u) << r.dump();
 }
 
 TEST(KeycredPlugin, BadTimezoneOptionAndOddInputs) {

@@ -124,7 +124,4 @@ std::optional<std::span<const DataName>> manifest_names(std::string_view provide
 // of that local time (zone not applied). Exposed for tests.
 std::optional<int64_t> parse_local_datetime(std::string_view s, DayOrder order);
 
-// "+03:00", "UTC-5", "Z", "UTC" → offset in ticks; nullopt when not understood.
-std::optional<int64_t> parse_zone_offset(std::string_view zone);
-
 }  // namespace hellotrace::eventexport
