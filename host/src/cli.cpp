@@ -245,9 +245,9 @@ nlohmann::json plugin_options_json(const Options& o) {
   return j;
 }
 
+// The zones parse_iso() reads after a time: "UTC", "Z", "GMT", "+03", "+03:00", "+0300".
 void check_timezone(const std::string& tz) {
-  if (tz == "UTC" || tz == "Z") return;
-  if (!time::parse_iso("2000-01-01T00:00:00" + tz))
+  if (!time::parse_offset(tz, time::kIsoZone))
     throw UsageError("--timezone takes UTC or an offset like +03:00, not '" + tz + "'");
 }
 
@@ -557,11 +557,11 @@ int cmd_analyze(const Options& o) {
   return kExitOk;
 }
 
-std::string where(const std::string& file, const Position& p) {
+std::string where(std::string_view file, const Position& p) {
   if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
   if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
   if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
-  return file;
+  return std::string(file);
 }
 
 std::string time_text(int64_t t) {

@@ -217,7 +217,7 @@ void IdentityGraph::finish() {
       identity_of_root_[r] = static_cast<int>(identities_.size());
       Identity id;
       id.is_device = is_device_fact(nodes_[r].fact.type);
-      id.merges = merges_[r];
+      id.merges = std::move(merges_[r]);  // not read after finish()
       identities_.push_back(std::move(id));
     }
     Identity& id = identities_[identity_of_root_[r]];
@@ -248,6 +248,10 @@ void IdentityGraph::finish() {
   }
   for (int n = 0; n < static_cast<int>(nodes_.size()); ++n)
     if (identity_of_root_[n] < 0) identity_of_root_[n] = identity_of_root_[root(n)];
+  // Only merging reads these, and nothing merges after finish(): free them before the
+  // timelines are built (a few hundred bytes per fact).
+  components_ = {};
+  merges_ = {};
 }
 
 std::string Identity::display() const {

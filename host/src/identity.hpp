@@ -64,7 +64,7 @@ class IdentityGraph {
   Link observe(const Event& e);
   // Final identity index (into identities()) of a node returned by observe().
   int resolve(int node) const;
-  // Builds the identities (call after every observe()).
+  // Builds the identities (call once, after every observe()).
   void finish();
   const std::vector<Identity>& identities() const { return identities_; }
   const std::vector<Conflict>& conflicts() const { return conflicts_; }

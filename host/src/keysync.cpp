@@ -154,7 +154,7 @@ const char* kKeyTrustDoc =
 }  // namespace
 
 KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& graph, int64_t now,
-                               std::map<int, UserTimeline>& users,
+                               const std::function<UserTimeline*(int identity)>& timeline_of,
                                const std::vector<Finding>& rule_findings) {
   KeySyncResult out;
   out.sync.scheduler = in.scheduler;
@@ -286,8 +286,7 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       const bool by_device = key_device >= 0 && key_device == reg_device && !older;
       if (by_time || by_device) in_ad = k;
     }
-    auto found_user = users.find(u);
-    UserTimeline* t = found_user != users.end() ? &found_user->second : nullptr;
+    UserTimeline* t = timeline_of(u);
     auto set_phase = [&](Phase p, PhaseState s, int64_t when, std::string note,
                          const Evidence* ev) {
       if (!t) return;

@@ -11,6 +11,7 @@
 // whose time is unknown, and every finding names the facts it used in `details`.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <vector>
 
@@ -62,9 +63,10 @@ struct KeySyncResult {
 inline constexpr int64_t kDefaultSyncIntervalSeconds = 30 * 60;
 
 // `rule_findings` are the findings of the data rules so far (to cite what explains
-// an overdue sync); `users` get their sync_cycle and key_in_ad phases set.
+// an overdue sync); the timelines of people (`timeline_of(identity)`, null when the
+// person has none) get their sync_cycle and key_in_ad phases set.
 KeySyncResult analyze_key_sync(const KeySyncInput& input, const IdentityGraph& graph, int64_t now,
-                               std::map<int, UserTimeline>& users,
+                               const std::function<UserTimeline*(int identity)>& timeline_of,
                                const std::vector<Finding>& rule_findings);
 
 // "00:30:00", "1.00:00:00", "30" (minutes?) → seconds; -1 when not a duration.

@@ -599,8 +599,13 @@ void Redaction::apply(Report& r) {
   }
   for (UserTimeline& t : r.users) {
     for (TimelineEntry& e : t.entries) {
-      x.txt(e.summary);
-      x.file(e.file);
+      // Entries view interned strings (timeline.hpp): the redacted text is interned in
+      // turn. The originals stay in the pool, unreachable from the report.
+      std::string summary(e.summary), file(e.file);
+      x.txt(summary);
+      x.file(file);
+      e.summary = r.strings->intern(summary);
+      e.file = r.strings->intern(file);
     }
     for (PhaseStatus& p : t.phases) {
       x.txt(p.note);

@@ -25,11 +25,11 @@ std::string time_utc(int64_t ticks) {
   return s.substr(0, end) + "Z";
 }
 
-std::string where(const std::string& file, const Position& p) {
+std::string where(std::string_view file, const Position& p) {
   if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
   if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
   if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
-  return file;
+  return std::string(file);
 }
 
 std::string clean(std::string_view s, size_t max_bytes) {
@@ -68,8 +68,7 @@ bool safe_https_url(std::string_view url) {
   return true;
 }
 
-static std::string evidence_key(const std::string& file, const Position& p,
-                                const std::string& kind) {
+static std::string evidence_key(std::string_view file, const Position& p, std::string_view kind) {
   return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", file, p.line, p.offset, p.record, kind);
 }
 
@@ -566,7 +565,7 @@ class HtmlWriter {
     std::map<std::string, size_t> lane_of;
     for (const TimelineEntry& e : t.entries) {
       if (e.time == HT_NO_TIME) continue;
-      const std::string name = e.source.empty() ? "(no source)" : e.source;
+      const std::string name(e.source.empty() ? "(no source)" : e.source);
       if (!lane_of.count(name) && lanes.size() < kMaxLanes) {
         lane_of[name] = lanes.size();
         lanes.push_back(name);
@@ -575,7 +574,8 @@ class HtmlWriter {
     const bool overflow_lane = lane_of.size() < [&] {
       std::set<std::string> all;
       for (const TimelineEntry& e : t.entries)
-        if (e.time != HT_NO_TIME) all.insert(e.source.empty() ? "(no source)" : e.source);
+        if (e.time != HT_NO_TIME)
+          all.insert(std::string(e.source.empty() ? "(no source)" : e.source));
       return all.size();
     }();
     if (overflow_lane) lanes.push_back("(other sources)");
@@ -600,7 +600,7 @@ class HtmlWriter {
     std::vector<size_t> lane_events(lanes.size(), 0);
     for (const TimelineEntry& e : t.entries) {
       if (e.time == HT_NO_TIME) continue;
-      auto it = lane_of.find(e.source.empty() ? "(no source)" : e.source);
+      auto it = lane_of.find(std::string(e.source.empty() ? "(no source)" : e.source));
       const size_t lane = it == lane_of.end() ? lanes.size() - 1 : it->second;
       ++lane_events[lane];
       const bool ev = evidence_.contains(e);
@@ -710,9 +710,9 @@ class HtmlWriter {
       for (const auto* kv : drawn) {
         const Mark& m = kv->second;
         const TimelineEntry& e = *m.first;
-        std::string tip = time_utc(e.time) + "  " + e.source + " " + e.kind;
+        std::string tip = fmt::format("{}  {} {}", time_utc(e.time), e.source, e.kind);
         if (e.event_id != HT_NO_EVENT_ID) tip += fmt::format(" (event {})", e.event_id);
-        if (!e.summary.empty()) tip += "\n" + e.summary;
+        if (!e.summary.empty()) tip.append("\n").append(e.summary);
         if (m.evidence) tip += "\nEvidence of a blocker";
         if (m.count > 1) tip += fmt::format("\n+{} more event(s) at this point", m.count - 1);
         const double x = x_of(e.time);

@@ -51,7 +51,7 @@ namespace report_detail {
 // HT_NO_TIME.
 std::string time_utc(int64_t ticks);
 // "udr.evtx record 41", "dsreg.txt:53", "file offset 0x1f", or the file.
-std::string where(const std::string& file, const Position& p);
+std::string where(std::string_view file, const Position& p);
 // Valid UTF-8 (U+FFFD for bad bytes), control characters other than tab/newline
 // replaced by U+FFFD, at most `max_bytes` (cut on a character boundary, then "…").
 std::string clean(std::string_view s, size_t max_bytes = std::string::npos);

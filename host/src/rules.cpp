@@ -307,7 +307,7 @@ void FindingCollector::observe(const Event& e) {
 
 void FindingCollector::add(Finding f) {
   const std::string key = f.rule + "|" + subject_key(f.subject);
-  auto [it, inserted] = findings_.try_emplace(key, f);
+  auto [it, inserted] = findings_.try_emplace(key, std::move(f));  // f kept if not new
   if (inserted) return;
   Finding& have = it->second;
   merge_subject(have.subject, f.subject);
@@ -324,12 +324,13 @@ void FindingCollector::add(Finding f) {
 
 std::vector<Finding> FindingCollector::take() {
   std::vector<Finding> out;
-  for (auto& [k, f] : findings_) {
+  out.reserve(findings_.size());
+  for (auto it = findings_.begin(); it != findings_.end(); it = findings_.erase(it)) {
+    Finding& f = it->second;
     std::stable_sort(f.evidence.begin(), f.evidence.end(),
                      [](const Evidence& a, const Evidence& b) { return a.time < b.time; });
     out.push_back(std::move(f));
   }
-  findings_.clear();
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     if (severity_rank(a.severity) != severity_rank(b.severity))
       return severity_rank(a.severity) > severity_rank(b.severity);

@@ -1,6 +1,7 @@
 #include "timeline.hpp"
 
 #include <algorithm>
+#include <deque>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
@@ -222,6 +223,29 @@ static std::string summarize(const Event& e) {
   return out;
 }
 
+// ---- interned strings ----------------------------------------------------------
+
+std::string_view StringPool::intern(std::string_view s) {
+  if (auto it = index_.find(s); it != index_.end()) return *it;
+  constexpr size_t kBlock = 64 * 1024;
+  char* at;
+  if (s.size() > kBlock / 4) {  // a long string gets a block of its own
+    blocks_.push_back(std::make_unique<char[]>(s.size()));
+    at = blocks_.back().get();
+  } else {
+    if (s.size() > left_) {
+      blocks_.push_back(std::make_unique<char[]>(kBlock));
+      next_ = blocks_.back().get();
+      left_ = kBlock;
+    }
+    at = next_;
+    next_ += s.size();
+    left_ -= s.size();
+  }
+  std::copy(s.begin(), s.end(), at);
+  return *index_.insert(std::string_view(at, s.size())).first;
+}
+
 // ---- analysis ------------------------------------------------------------------
 
 static bool later(int64_t a, int64_t b);
@@ -248,32 +272,53 @@ struct Analysis::Impl {
     Event event;
     int user_node, device_node;
   };
-  using Phases = std::array<PhaseStatus, kPhaseCount>;
+  // The latest signal of one phase at one fact node. Compact on purpose (views into
+  // the pool, evidence as the entry itself): a node holds only the phases it saw,
+  // and the PhaseStatus with its Evidence is built once per person in finish().
+  struct Signal {
+    Phase phase;
+    PhaseState state;
+    std::string_view note;  // interned: the same notes repeat on every sign-in
+    TimelineEntry entry;
+    PhaseStatus status() const {
+      return {phase, state, entry.time, std::string(note),
+              Evidence{std::string(entry.file), entry.origin, entry.time, std::string(entry.source),
+                       std::string(entry.kind), entry.event_id, std::string(entry.summary)}};
+    }
+  };
+  using Signals = std::vector<Signal>;
   Impl(const RuleSet& r, AnalysisOptions o) : rules(r), options(std::move(o)), collector(r) {}
 
   // Keeps, per fact node, the latest signal of each phase: memory grows with people
   // and devices, not with events.
   void record_signals(int node, const Event& e, const TimelineEntry& entry) {
     if (node < 0) return;
-    for (PhaseSignal& s : phase_signals(e)) {
-      PhaseStatus& p = phases[node][static_cast<size_t>(s.phase)];
-      if (p.state != PhaseState::kUnknown && !later(entry.time, p.time)) continue;
-      p.phase = s.phase;
-      p.state = s.state;
-      p.time = entry.time;
-      p.note = std::move(s.note);
-      p.evidence = Evidence{entry.file, entry.origin,   entry.time,   entry.source,
-                            entry.kind, entry.event_id, entry.summary};
+    std::vector<PhaseSignal> signals = phase_signals(e);
+    if (signals.empty()) return;
+    Signals& have = phases[node];
+    for (PhaseSignal& s : signals) {
+      auto p = std::find_if(have.begin(), have.end(),
+                            [&](const Signal& x) { return x.phase == s.phase; });
+      if (p == have.end())
+        p = have.insert(have.end(), Signal{s.phase});
+      else if (!later(entry.time, p->entry.time))
+        continue;
+      p->state = s.state;
+      p->note = strings->intern(s.note);
+      p->entry = entry;
     }
   }
 
   const RuleSet& rules;
   AnalysisOptions options;
+  std::shared_ptr<StringPool> strings = std::make_shared<StringPool>();
   FindingCollector collector;
   IdentityGraph graph;
-  std::vector<Kept> kept;
+  // A deque: it grows without copying and without a doubled capacity, and finish()
+  // frees it from the front while the timelines fill.
+  std::deque<Kept> kept;
   std::vector<KeptEvent> for_analyzers;
-  std::unordered_map<int, Phases> phases;  // by fact node
+  std::unordered_map<int, Signals> phases;  // by fact node
   KeySyncInput keysync;
   int64_t newest = HT_NO_TIME;
 };
@@ -288,10 +333,11 @@ void Analysis::observe(const Event& e) {
   m.collector.observe(e);
   if (e.kind == "eventlog.record") return;  // not part of any enrollment story
   const auto link = m.graph.observe(e);
-  Impl::Kept k{
-      {e.time, e.kind, e.source, e.event_id, e.file, e.origin, summarize(e), link.user < 0},
-      link.user,
-      link.device};
+  StringPool& pool = *m.strings;
+  Impl::Kept k{{e.time, pool.intern(e.kind), pool.intern(e.source), e.event_id, pool.intern(e.file),
+                e.origin, pool.intern(summarize(e)), link.user < 0},
+               link.user,
+               link.device};
   m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
   m.keysync.observe(e, link.user, link.device);
   m.kept.push_back(std::move(k));
@@ -328,7 +374,7 @@ namespace {
 class FolderDevices {
  public:
   template <class Kept>
-  FolderDevices(const std::vector<Kept>& kept, const IdentityGraph& graph) {
+  FolderDevices(const Kept& kept, const IdentityGraph& graph) {
     for (const auto& k : kept) {
       const int d = graph.resolve(k.device_node);
       if (d < 0) continue;
@@ -336,16 +382,16 @@ class FolderDevices {
       if (!inserted && it->second != d) it->second = kSeveral;
     }
   }
-  int of(const std::string& file) const {
+  int of(std::string_view file) const {
     auto it = device_.find(folder(file));
     return it == device_.end() || it->second == kSeveral ? -1 : it->second;
   }
 
  private:
   static constexpr int kSeveral = -2;
-  static std::string folder(const std::string& file) {
+  static std::string folder(std::string_view file) {
     const size_t slash = file.find_last_of('/');
-    return slash == std::string::npos ? std::string() : file.substr(0, slash);
+    return slash == std::string::npos ? std::string() : std::string(file.substr(0, slash));
   }
   std::unordered_map<std::string, int> device_;
 };
@@ -401,7 +447,7 @@ static ojson analysis_input(const Report& report, const Users& by_user, const Im
   for (size_t i = 0; i < report.identities.size(); ++i)
     identities.push_back(identity_json(report.identities[i], i));
   ojson users = ojson::array();
-  for (const auto& [u, t] : by_user) users.push_back(user_json(t));
+  for (const UserTimeline& t : by_user) users.push_back(user_json(t));
   ojson events = ojson::array();
   for (const auto& k : m.for_analyzers) {
     const Event& e = k.event;
@@ -452,47 +498,60 @@ static ojson analysis_input(const Report& report, const Users& by_user, const Im
 Report Analysis::finish() {
   Impl& m = *impl_;
   Report report;
+  report.strings = m.strings;
   report.now = m.options.now ? *m.options.now : m.newest;
   m.graph.finish();
   report.identities = m.graph.identities();
   report.conflicts = m.graph.conflicts();
 
   // Timelines: one per person; devices link people to device-only events.
-  std::map<int, UserTimeline> by_user;
+  // `by_user` in identity order; a vector rather than a map of nodes, so that the
+  // final order by name is a permutation in place (a timeline is a few KB with its
+  // phases: two copies of every one would be a peak of their own).
+  std::vector<UserTimeline> by_user;
+  std::vector<int> slot(report.identities.size(), -1);  // identity → index in by_user
+  for (const auto& k : m.kept)
+    if (const int u = m.graph.resolve(k.user_node); u >= 0) slot[u] = 0;
+  by_user.reserve(static_cast<size_t>(std::count(slot.begin(), slot.end(), 0)));
+  for (size_t u = 0; u < slot.size(); ++u)
+    if (slot[u] == 0) {
+      slot[u] = static_cast<int>(by_user.size());
+      by_user.emplace_back().identity = static_cast<int>(u);
+    }
+  auto timeline_of = [&](int u) -> UserTimeline* {
+    return u >= 0 && slot[u] >= 0 ? &by_user[slot[u]] : nullptr;
+  };
   std::multimap<int, int> users_of_device;
   std::set<std::pair<int, int>> linked;
   for (const auto& k : m.kept) {
     const int u = m.graph.resolve(k.user_node);
     const int d = m.graph.resolve(k.device_node);
     if (u < 0) continue;
-    auto& t = by_user[u];
-    t.identity = u;
     if (d >= 0 && linked.insert({u, d}).second) {
-      t.devices.push_back(d);
+      timeline_of(u)->devices.push_back(d);
       users_of_device.insert({d, u});
     }
   }
-  for (auto& [u, t] : by_user)
+  for (UserTimeline& t : by_user)
     for (size_t i = 0; i < kPhaseCount; ++i) t.phases[i].phase = static_cast<Phase>(i);
-  auto merge_phases = [](UserTimeline& t, const Impl::Phases& from) {
-    for (size_t i = 0; i < kPhaseCount; ++i) {
-      const PhaseStatus& s = from[i];
-      PhaseStatus& p = t.phases[i];
-      if (s.state == PhaseState::kUnknown) continue;
-      if (p.state != PhaseState::kUnknown && !later(s.time, p.time)) continue;
-      p = s;
+  auto merge_phases = [](UserTimeline& t, const Impl::Signals& from) {
+    for (const Impl::Signal& s : from) {
+      PhaseStatus& p = t.phases[static_cast<size_t>(s.phase)];
+      if (p.state != PhaseState::kUnknown && !later(s.entry.time, p.time)) continue;
+      p = s.status();
     }
   };
   for (const auto& [node, phases] : m.phases) {
     const int id = m.graph.resolve(node);
     if (id < 0) continue;
     if (!report.identities[id].is_device) {
-      if (auto it = by_user.find(id); it != by_user.end()) merge_phases(it->second, phases);
+      if (UserTimeline* t = timeline_of(id)) merge_phases(*t, phases);
     } else {
       for (auto [it, end] = users_of_device.equal_range(id); it != end; ++it)
-        merge_phases(by_user[it->second], phases);
+        merge_phases(*timeline_of(it->second), phases);
     }
   }
+  m.phases = {};  // in the timelines now
   // An export that names nobody (Get-Tpm, a .reg file) belongs to the device of its
   // support bundle when its folder holds the exports of exactly one device.
   const FolderDevices folder_devices(m.kept, m.graph);
@@ -501,28 +560,43 @@ Report Analysis::finish() {
   if (m.options.analyze)
     from_plugins = m.options.analyze(analysis_input(report, by_user, m, folder_devices));
 
-  for (auto& k : m.kept) {
-    const int u = m.graph.resolve(k.user_node);
-    if (u >= 0) {
-      UserTimeline& t = by_user[u];
-      if (t.entries.size() < m.options.max_entries_per_user)
-        t.entries.push_back(std::move(k.entry));
-      else
-        ++t.entries_omitted;
-      continue;
-    }
-    int d = m.graph.resolve(k.device_node);
-    if (d < 0) d = folder_devices.of(k.entry.file);
-    if (d < 0) continue;
-    for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) {
-      UserTimeline& t = by_user[it->second];
-      if (t.entries.size() < m.options.max_entries_per_user)
-        t.entries.push_back(k.entry);
-      else
-        ++t.entries_omitted;
+  // The timelines hold most of a run's memory: count first so that every vector gets
+  // its exact size (allocated at its first entry, so from the memory the kept entries
+  // free as they move over).
+  auto device_of = [&](const Impl::Kept& k) {
+    const int d = m.graph.resolve(k.device_node);
+    return d >= 0 ? d : folder_devices.of(k.entry.file);
+  };
+  std::vector<size_t> count(report.identities.size());  // entries per person
+  for (const auto& k : m.kept) {
+    if (const int u = m.graph.resolve(k.user_node); u >= 0) {
+      ++count[u];
+    } else if (const int d = device_of(k); d >= 0) {
+      for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) ++count[it->second];
     }
   }
-  m.kept.clear();
+  auto add_entry = [&](UserTimeline& t, const TimelineEntry& e) {
+    if (size_t& n = count[t.identity]) {  // the first entry: all of them fit
+      t.entries.reserve(std::min(n, m.options.max_entries_per_user));
+      n = 0;
+    }
+    if (t.entries.size() < m.options.max_entries_per_user)
+      t.entries.push_back(e);
+    else
+      ++t.entries_omitted;
+  };
+  for (; !m.kept.empty(); m.kept.pop_front()) {
+    const Impl::Kept& k = m.kept.front();
+    const int u = m.graph.resolve(k.user_node);
+    if (u >= 0) {
+      add_entry(*timeline_of(u), k.entry);
+      continue;
+    }
+    const int d = device_of(k);
+    if (d < 0) continue;
+    for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it)
+      add_entry(*timeline_of(it->second), k.entry);
+  }
   m.kept.shrink_to_fit();
 
   // Findings: rules per event, regrouped per resolved identity (and device).
@@ -539,9 +613,12 @@ Report Analysis::finish() {
       if (auto id = m.graph.find(type, *value)) return *id;
     return -1;
   };
-  KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, by_user, raw);
+  KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, timeline_of, raw);
+  m.keysync = {};
   for (auto& f : ks.findings) raw.push_back(std::move(f));
   for (auto& f : from_plugins) raw.push_back(std::move(f));
+  ks.findings = {};
+  from_plugins = {};
   report.sync = ks.sync;
 
   std::map<std::tuple<std::string, int, int>, Finding> grouped;
@@ -553,13 +630,16 @@ Report Analysis::finish() {
       d = folder_devices.of(f.evidence.front().file);
     enrich(f.subject, u >= 0 ? &report.identities[u] : nullptr,
            d >= 0 ? &report.identities[d] : nullptr);
-    auto [it, inserted] = grouped.try_emplace({f.rule, u, d}, f);
+    auto [it, inserted] = grouped.try_emplace({f.rule, u, d}, std::move(f));  // f kept if not new
     if (inserted) continue;
     Finding& have = it->second;
     for (auto& ev : f.evidence) have.evidence.push_back(std::move(ev));
     for (auto& [key, value] : f.details.items()) have.details[key] = value;
   }
-  for (auto& [key, f] : grouped) {
+  raw = {};  // moved into `grouped`
+  report.findings.reserve(grouped.size());
+  for (auto it = grouped.begin(); it != grouped.end(); it = grouped.erase(it)) {
+    Finding& f = it->second;
     std::stable_sort(f.evidence.begin(), f.evidence.end(),
                      [](const Evidence& a, const Evidence& b) {
                        return later(b.time, a.time) && a.time != b.time;
@@ -575,22 +655,37 @@ Report Analysis::finish() {
                    });
   for (size_t i = 0; i < report.findings.size(); ++i) {
     const int u = identity_of(report.findings[i].subject, false);
-    if (auto it = by_user.find(u); it != by_user.end()) it->second.findings.push_back(i);
+    if (UserTimeline* t = timeline_of(u)) t->findings.push_back(i);
   }
 
-  for (auto& [u, t] : by_user) {
+  // People by display name (ties in identity order): the order is worked out on the
+  // names alone, then applied by swapping the timelines in place.
+  std::vector<std::pair<std::string, size_t>> order;
+  order.reserve(by_user.size());
+  for (size_t i = 0; i < by_user.size(); ++i)
+    order.emplace_back(report.identities[by_user[i].identity].display(), i);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<size_t> at(by_user.size());     // at[i]: where the timeline meant for i is now
+  std::vector<size_t> holds(by_user.size());  // holds[j]: which timeline is at j
+  for (size_t i = 0; i < at.size(); ++i) at[i] = holds[i] = i;
+  for (size_t i = 0; i < order.size(); ++i) {
+    const size_t j = at[order[i].second];
+    if (j == i) continue;
+    std::swap(by_user[i], by_user[j]);
+    at[holds[i]] = j;
+    holds[j] = holds[i];
+    at[order[i].second] = i;
+    holds[i] = order[i].second;
+  }
+  for (UserTimeline& t : by_user)
     std::stable_sort(t.entries.begin(), t.entries.end(),
                      [](const TimelineEntry& a, const TimelineEntry& b) {
                        if (a.time == HT_NO_TIME || b.time == HT_NO_TIME)
                          return a.time != HT_NO_TIME && b.time == HT_NO_TIME;
                        return a.time < b.time;
                      });
-    report.users.push_back(std::move(t));
-  }
-  std::stable_sort(
-      report.users.begin(), report.users.end(), [&](const UserTimeline& a, const UserTimeline& b) {
-        return report.identities[a.identity].display() < report.identities[b.identity].display();
-      });
+  report.users = std::move(by_user);
   return report;
 }
 

@@ -14,9 +14,12 @@
 #include <array>
 #include <functional>
 #include <hellotrace/event.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_set>
 #include <vector>
 
 #include "finding.hpp"
@@ -51,13 +54,32 @@ struct PhaseStatus {
   std::optional<Evidence> evidence;  // the event that shows it
 };
 
+// Interned strings. A fleet run keeps millions of timeline entries whose kind,
+// source, file name and summary repeat (a few dozen kinds, one file per device, the
+// same "AADPrt=No; …" on every sign-in), so entries hold views into one pool instead
+// of a std::string each. Every distinct string is stored once, in large blocks; the
+// views stay valid as long as the pool lives (the Report owns it).
+class StringPool {
+ public:
+  StringPool() = default;
+  StringPool(const StringPool&) = delete;
+  StringPool& operator=(const StringPool&) = delete;
+  std::string_view intern(std::string_view s);
+
+ private:
+  std::unordered_set<std::string_view> index_;
+  std::vector<std::unique_ptr<char[]>> blocks_;
+  char* next_ = nullptr;  // free space of the last block
+  size_t left_ = 0;
+};
+
 struct TimelineEntry {
   int64_t time = HT_NO_TIME;
-  std::string kind, source;
+  std::string_view kind, source;  // interned in Report::strings (see StringPool)
   int64_t event_id = HT_NO_EVENT_ID;
-  std::string file;
+  std::string_view file;  // interned
   Position origin;
-  std::string summary;  // "AADPrt=No; DeviceIsJoined=Yes"
+  std::string_view summary;  // interned: "AADPrt=No; DeviceIsJoined=Yes"
   bool device_only = false;
 };
 
@@ -89,6 +111,9 @@ struct SyncState {
 };
 
 struct Report {
+  // Owns the strings the timeline entries view; shared, so that a copy of the
+  // Report stays valid. Writers that change an entry (redact) intern the new text.
+  std::shared_ptr<StringPool> strings = std::make_shared<StringPool>();
   int64_t now = HT_NO_TIME;
   std::vector<Identity> identities;
   std::vector<Conflict> conflicts;
