@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <hellotrace/analysis_input.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
@@ -399,9 +400,7 @@ class FolderDevices {
 using ojson = nlohmann::ordered_json;
 
 ojson text_or_empty(const std::vector<std::string>& v) { return v.empty() ? "" : v.front(); }
-ojson time_json(int64_t t) { return t == HT_NO_TIME ? ojson(nullptr) : ojson(time::format_iso(t)); }
-ojson number_json(uint64_t n) { return n == HT_NO_NUMBER ? ojson(nullptr) : ojson(n); }
-ojson index_json(int i) { return i < 0 ? ojson(nullptr) : ojson(i); }
+using analysis::time_or_null;
 
 }  // namespace
 
@@ -425,7 +424,7 @@ static ojson user_json(const UserTimeline& t) {
   for (const PhaseStatus& p : t.phases)
     phases.push_back({{"phase", phase_name(p.phase)},
                       {"state", phase_state_name(p.state)},
-                      {"time", time_json(p.time)},
+                      {"time", time_or_null(p.time)},
                       {"note", p.note}});
   return {{"identity", t.identity}, {"devices", t.devices}, {"phases", std::move(phases)}};
 }
@@ -451,48 +450,13 @@ static ojson analysis_input(const Report& report, const Users& by_user, const Im
   ojson events = ojson::array();
   for (const auto& k : m.for_analyzers) {
     const Event& e = k.event;
-    const Subject& s = e.subject;
     const int u = m.graph.resolve(k.user_node);
     int d = m.graph.resolve(k.device_node);
     if (u < 0 && d < 0) d = folder_devices.of(e.file);
-    ojson fields = ojson::object();
-    for (size_t i = 0; i < e.fields.size(); ++i) {
-      std::string key = e.fields[i].name.empty() ? "#" + std::to_string(i + 1) : e.fields[i].name;
-      for (int n = 2; fields.contains(key); ++n)
-        key = (e.fields[i].name.empty() ? "#" + std::to_string(i + 1) : e.fields[i].name) + "#" +
-              std::to_string(n);
-      fields[key] = e.fields[i].value;
-    }
-    events.push_back(
-        {{"time", time_json(e.time)},
-         {"time_flags", e.time_flags},
-         {"kind", e.kind},
-         {"source", e.source},
-         {"file", e.file},
-         {"line", number_json(e.origin.line)},
-         {"offset", number_json(e.origin.offset)},
-         {"record", number_json(e.origin.record)},
-         {"event_id", e.event_id == HT_NO_EVENT_ID ? ojson(nullptr) : ojson(e.event_id)},
-         {"channel", e.channel},
-         {"provider", e.provider},
-         {"subject",
-          {{"user_sid", s.user_sid},
-           {"user_upn", s.user_upn},
-           {"user_dn", s.user_dn},
-           {"user_sam", s.user_sam},
-           {"device_name", s.device_name},
-           {"device_id", s.device_id},
-           {"tenant_id", s.tenant_id},
-           {"ngc_key_id", s.ngc_key_id}}},
-         {"fields", std::move(fields)},
-         {"user", index_json(u)},
-         {"device", index_json(d)}});
+    events.push_back(analysis::event_json(e, u, d));
   }
-  return {{"schema", "hellotrace.analysis/1"},
-          {"now", time_json(report.now)},
-          {"identities", std::move(identities)},
-          {"users", std::move(users)},
-          {"events", std::move(events)}};
+  return analysis::input_json(std::move(events), std::move(identities), std::move(users),
+                              report.now);
 }
 
 Report Analysis::finish() {

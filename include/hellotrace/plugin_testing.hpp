@@ -111,8 +111,14 @@ class PluginUnderTest {
   }
 
   // A finding that is not valid JSON is kept as a JSON string, for the test to see.
-  OutputRun analyze(const nlohmann::json& input) const { return output(table_->analyze, input); }
-  OutputRun act(const nlohmann::json& input) const { return output(table_->act, input); }
+  template <class Json>
+  OutputRun analyze(const Json& input) const {
+    return output(table_->analyze, input);
+  }
+  template <class Json>
+  OutputRun act(const Json& input) const {
+    return output(table_->act, input);
+  }
 
   static std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -137,9 +143,11 @@ class PluginUnderTest {
          std::string(from_ht(d->message))});
   }
   using OutputEntry = int (*)(void*, ht_str, const ht_output_sink*);
-  OutputRun output(OutputEntry entry, const nlohmann::json& input) const {
+  template <class Json>  // nlohmann::json or ordered_json
+  OutputRun output(OutputEntry entry, const Json& input) const {
     OutputRun run;
-    const std::string text = input.dump();
+    // As the host does: invalid UTF-8 from an input becomes U+FFFD, never an exception.
+    const std::string text = input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     ht_output_sink sink{&run, &emit_finding, &emit_artifact, &diagnose_output};
     run.status = entry(instance_, ht_str{text.data(), text.size()}, &sink);
     return run;

@@ -4,6 +4,7 @@
 // policy or without any policy export).
 #include <gtest/gtest.h>
 
+#include <hellotrace/analysis_input.hpp>
 #include <hellotrace/plugin_testing.hpp>
 #include <string>
 #include <vector>
@@ -52,25 +53,10 @@ struct Input {
   json events = json::array();
   json identities = json::array();
   void add(const ParseRun& run, json device) {
-    for (const auto& e : run.events) {
-      json fields = json::object();
-      for (const auto& f : e.fields) fields[f.name] = f.value;
-      events.push_back(
-          {{"time", nullptr},
-           {"time_flags", 0},
-           {"kind", e.kind},
-           {"source", "policy"},
-           {"file", e.file},
-           {"line", e.origin.line == HT_NO_NUMBER ? json() : json(e.origin.line)},
-           {"offset", nullptr},
-           {"record", nullptr},
-           {"event_id", nullptr},
-           {"channel", ""},
-           {"provider", ""},
-           {"subject", {{"user_sid", e.subject.user_sid}, {"tenant_id", e.subject.tenant_id}}},
-           {"fields", fields},
-           {"user", nullptr},
-           {"device", device}});
+    for (Event e : run.events) {
+      e.source = "policy";
+      events.push_back(json(
+          hellotrace::analysis::event_json(e, -1, device.is_number() ? device.get<int>() : -1)));
     }
   }
   void device(int index, const std::string& name) {

@@ -3,8 +3,8 @@
 // fed to analyze() as the host would (one device), and the bytes themselves are also tried
 // as analyzer input JSON.
 #include <cstdlib>
+#include <hellotrace/analysis_input.hpp>
 #include <hellotrace/plugin_testing.hpp>
-#include <hellotrace/text/text.hpp>
 #include <nlohmann/json.hpp>
 
 extern "C" const ht_plugin* ht_plugin_tpm(void);
@@ -18,26 +18,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (run.status != HT_OK) std::abort();  // bad input is reported, never a failure
   if (run.events.empty() && run.diagnostics.empty()) std::abort();
 
-  nlohmann::json events = nlohmann::json::array();
-  for (const auto& e : run.events) {
-    nlohmann::json fields = nlohmann::json::object();
-    // The host hands analyzers valid UTF-8 (JSON), whatever bytes the export held.
-    for (const auto& f : e.fields)
-      fields[hellotrace::text::sanitize_utf8(f.name)] = hellotrace::text::sanitize_utf8(f.value);
-    events.push_back(
-        {{"kind", e.kind},
-         {"source", "tpm"},
-         {"file", "fuzz-input"},
-         {"line",
-          e.origin.line == HT_NO_NUMBER ? nlohmann::json(nullptr) : nlohmann::json(e.origin.line)},
-         {"time", nullptr},
-         {"subject", {{"device_name", hellotrace::text::sanitize_utf8(e.subject.device_name)}}},
-         {"fields", fields},
-         {"device", size % 2 ? nlohmann::json(1) : nlohmann::json(nullptr)}});
+  namespace analysis = hellotrace::analysis;
+  analysis::ojson events = analysis::ojson::array();
+  for (auto e : run.events) {
+    e.source = "tpm";
+    events.push_back(analysis::event_json(e, -1, size % 2 ? 1 : -1));
   }
-  const nlohmann::json input = {
-      {"identities", {{{"index", 1}, {"type", "device"}, {"device_name", "PC-FUZZ"}}}},
-      {"events", events}};
+  const analysis::ojson input =
+      analysis::input_json(std::move(events), {analysis::device_identity_json(0, "PC-OTHER"),
+                                               analysis::device_identity_json(1, "PC-FUZZ")});
   const auto analyzed = plugin.analyze(input);
   if (analyzed.status != HT_OK) std::abort();
   for (const auto& f : analyzed.findings)

@@ -2,6 +2,7 @@
 // real-shaped samples in samples/.
 #include <gtest/gtest.h>
 
+#include <hellotrace/analysis_input.hpp>
 #include <hellotrace/plugin_testing.hpp>
 #include <hellotrace/time.hpp>
 #include <optional>
@@ -61,37 +62,9 @@ const Event& only_event(const ParseRun& r) {
 
 // ---- analyzer input, as the host builds it (docs/PLUGINS.md) ----------------------
 
-json num_or_null(uint64_t v) { return v == HT_NO_NUMBER ? json(nullptr) : json(v); }
-
-json event_json(const Event& e, std::optional<int> device, const std::string& source = "tpm") {
-  json fields = json::object();
-  for (const auto& fl : e.fields)
-    if (!fields.contains(fl.name)) fields[fl.name] = fl.value;
-  const auto& s = e.subject;
-  return {
-      {"time", e.time == HT_NO_TIME ? json(nullptr) : json(hellotrace::time::format_iso(e.time))},
-      {"time_flags", e.time_flags},
-      {"kind", e.kind},
-      {"source", source},
-      {"file", e.file},
-      {"line", num_or_null(e.origin.line)},
-      {"offset", num_or_null(e.origin.offset)},
-      {"record", num_or_null(e.origin.record)},
-      {"event_id", e.event_id == HT_NO_EVENT_ID ? json(nullptr) : json(e.event_id)},
-      {"channel", e.channel},
-      {"provider", e.provider},
-      {"subject",
-       {{"user_sid", s.user_sid},
-        {"user_upn", s.user_upn},
-        {"user_dn", s.user_dn},
-        {"user_sam", s.user_sam},
-        {"device_name", s.device_name},
-        {"device_id", s.device_id},
-        {"tenant_id", s.tenant_id},
-        {"ngc_key_id", s.ngc_key_id}}},
-      {"fields", fields},
-      {"user", nullptr},
-      {"device", device ? json(*device) : json(nullptr)}};
+json event_json(Event e, std::optional<int> device, const std::string& source = "tpm") {
+  e.source = source;
+  return json(hellotrace::analysis::event_json(e, -1, device.value_or(-1)));
 }
 
 constexpr const char* kTenant = "8c1f2e3d-4b5a-4c6d-9e8f-7a6b5c4d3e2f";
