@@ -387,15 +387,15 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
         // Sync is blocked: it will not happen at the ETA either.
         details["blocked"] = true;
       }
-      Finding f =
-          make("sync.overdue", "high", "Key not in AD after the expected sync",
-               fmt::format("the Windows Hello key of {} (registered {}) should have reached AD by "
-                           "{} but no AD export or successful export shows it{}",
-                           who.display(), time::format_iso(reg->time), time::format_iso(eta),
-                           explained.empty()
-                               ? ""
-                               : " (see " + fmt::format("{}", fmt::join(explained, ", ")) + ")"),
-               subject);
+      Finding f = make(
+          "sync.overdue", "high", "Key not in AD after the expected sync",
+          fmt::format(
+              "the Windows Hello key of {} (registered {}) should have reached AD by "
+              "{} but neither an AD export nor a successful Entra Connect export shows it{}",
+              who.display(), time::format_iso(reg->time), time::format_iso(eta),
+              explained.empty() ? ""
+                                : " (see " + fmt::format("{}", fmt::join(explained, ", ")) + ")"),
+          subject);
       f.evidence.push_back(reg->evidence);
       if (sched) f.evidence.push_back(sched->evidence);
       if (after) f.evidence.push_back(after->evidence);
