@@ -111,11 +111,13 @@ class PluginUnderTest {
   }
 
   // A finding that is not valid JSON is kept as a JSON string, for the test to see.
-  template <class Json>
+  // Json: nlohmann::json or ordered_json (analysis_input.hpp builds the latter); a
+  // braced initializer list is a nlohmann::json.
+  template <class Json = nlohmann::json>
   OutputRun analyze(const Json& input) const {
     return output(table_->analyze, input);
   }
-  template <class Json>
+  template <class Json = nlohmann::json>
   OutputRun act(const Json& input) const {
     return output(table_->act, input);
   }

@@ -125,3 +125,135 @@ utf16("get-itemproperty.txt", [
     "PSChildName           : PassportForWork",
     "PSDrive               : HKLM",
     r"PSProvider            : Microsoft.PowerShell.Core\Registry", "", ""])
+
+# ---- gpresult /x (Resultant Set of Policy XML) ----------------------------------------
+# gpresult writes UTF-16LE with a BOM; Get-GPResultantSetOfPolicy -ReportType Xml too.
+# Elements of the registry extension carry the q1: prefix; ADMX policies appear as
+# <q1:Policy> with their English display name, values outside any ADMX as
+# <q1:RegistrySetting>. A setting names its GPO by identifier (resolved through the
+# <GPO> list) and has a precedence (1 = the winning GPO).
+TYPES = 'xmlns="http://www.microsoft.com/GroupPolicy/Types"'
+WHFB_GPO = "{6AC1786C-016F-11D2-945F-00C04FB984F9}"
+LEGACY_GPO = "{31B2F340-016D-11D2-945F-00C04FB984F9}"
+KIOSK_GPO = "{A1D5E0F2-7C44-4B8E-9E3B-6A0B1C2D3E4F}"
+
+
+def gpo(name, guid, som, order):
+    return [
+        "    <GPO>",
+        f"      <Name>{name}</Name>",
+        f"      <Path><Identifier {TYPES}>{guid}</Identifier><Domain {TYPES}>contoso.com</Domain></Path>",
+        "      <VersionDirectory>4</VersionDirectory>",
+        "      <VersionSysvol>4</VersionSysvol>",
+        "      <Enabled>true</Enabled>",
+        "      <IsValid>true</IsValid>",
+        "      <FilterAllowed>true</FilterAllowed>",
+        "      <AccessDenied>false</AccessDenied>",
+        f"      <Link><SOMPath>{som}</SOMPath><SOMOrder>1</SOMOrder><AppliedOrder>{order}</AppliedOrder>"
+        "<LinkOrder>1</LinkOrder><Enabled>true</Enabled><NoOverride>false</NoOverride></Link>",
+        "      <SecurityFilter>NT AUTHORITY\\Authenticated Users</SecurityFilter>",
+        "      <ExtensionName>Registry</ExtensionName>",
+        "    </GPO>"]
+
+
+def policy(name, state, guid, precedence=1, category="Windows Components/Windows Hello for Business",
+           extra=()):
+    return ["        <q1:Policy>",
+            f"          <q1:GPO><Identifier {TYPES}>{guid}</Identifier><Domain {TYPES}>contoso.com</Domain></q1:GPO>",
+            f"          <q1:Precedence>{precedence}</q1:Precedence>",
+            f"          <q1:Name>{name}</q1:Name>",
+            f"          <q1:State>{state}</q1:State>",
+            "          <q1:Explain>…</q1:Explain>",
+            "          <q1:Supported>At least Windows Server 2016, Windows 10</q1:Supported>",
+            f"          <q1:Category>{category}</q1:Category>",
+            *extra,
+            "        </q1:Policy>"]
+
+
+def checkbox(name, state):
+    return f"          <q1:CheckBox><q1:Name>{name}</q1:Name><q1:State>{state}</q1:State></q1:CheckBox>"
+
+
+def numeric(name, value):
+    return f"          <q1:Numeric><q1:Name>{name}</q1:Name><q1:State>Enabled</q1:State><q1:Value>{value}</q1:Value></q1:Numeric>"
+
+
+def registry_extension(body):
+    return ["    <ExtensionData>",
+            '      <Extension xmlns:q1="http://www.microsoft.com/GroupPolicy/Settings/Registry" '
+            'xsi:type="q1:RegistrySettings" xmlns="http://www.microsoft.com/GroupPolicy/Settings">',
+            *body,
+            "        <q1:Blocked>false</q1:Blocked>",
+            "      </Extension>",
+            "      <Name>Registry</Name>",
+            "    </ExtensionData>"]
+
+
+def rsop(computer, user):
+    head = ['<?xml version="1.0" encoding="utf-16"?>',
+            '<Rsop xmlns:xsd="http://www.w3.org/2001/XMLSchema" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            'xmlns="http://www.microsoft.com/GroupPolicy/Rsop">',
+            "  <ReadTime>2025-09-29T10:12:01.4417302Z</ReadTime>",
+            "  <DataType>LoggedData</DataType>"]
+    return head + computer + user + ["</Rsop>", ""]
+
+
+def results(tag, name, som, gpos, extension):
+    return [f"  <{tag}>",
+            "    <Version>2031616</Version>",
+            f"    <Name>{name}</Name>",
+            "    <Domain>contoso.com</Domain>",
+            f"    <SOM>{som}</SOM>",
+            "    <Site>Default-First-Site-Name</Site>",
+            "    <SlowLink>false</SlowLink>",
+            *gpos,
+            "    <ExtensionStatus><Name>Registry</Name><Identifier>{35378EAC-683F-11D2-A89A-00C04FBBCFA2}</Identifier>"
+            "<LoggingStatus>Complete</LoggingStatus><Error>0</Error></ExtensionStatus>",
+            *extension,
+            f"  </{tag}>"]
+
+
+# Healthy: the WHfB GPO wins over a legacy baseline that disables WHfB (precedence 2),
+# requires a TPM without TPM 1.2, sets the minimum PIN length; user results hold no WHfB
+# policy. An unrelated policy shows that other categories are ignored.
+utf16("gpresult-healthy.xml", rsop(
+    results("ComputerResults", "CONTOSO\\WS-0142$", "OU=Workstations,DC=contoso,DC=com",
+            gpo("WHfB - Hybrid Key Trust", WHFB_GPO, "contoso.com/Workstations", 2)
+            + gpo("Legacy Workstation Baseline", LEGACY_GPO, "contoso.com", 1),
+            registry_extension(
+                policy("Use Windows Hello for Business", "Enabled", WHFB_GPO, extra=[
+                    checkbox("Do not start Windows Hello provisioning after sign-in", "Disabled")])
+                + policy("Use Windows Hello for Business", "Disabled", LEGACY_GPO, precedence=2)
+                + policy("Use a hardware security device", "Enabled", WHFB_GPO, extra=[
+                    checkbox("Do not allow TPM 1.2", "Enabled")])
+                + policy("Minimum PIN length", "Enabled", WHFB_GPO,
+                         category="System/PIN Complexity", extra=[numeric("Minimum PIN length", 6)])
+                + policy("Turn off Windows Error Reporting", "Enabled", LEGACY_GPO,
+                         category="Windows Components/Windows Error Reporting"))),
+    results("UserResults", "CONTOSO\\alice", "OU=Users,DC=contoso,DC=com",
+            gpo("Default Domain Policy", LEGACY_GPO, "contoso.com", 1), [])))
+
+# A user GPO disables WHfB for kiosk users although the computer policy enables it (user
+# policy wins); an extra registry value (no ADMX) turns on certificate trust.
+utf8("gpresult-user-disabled.xml", rsop(
+    results("ComputerResults", "CONTOSO\\WS-0777$", "OU=Workstations,DC=contoso,DC=com",
+            gpo("WHfB - Hybrid Key Trust", WHFB_GPO, "contoso.com/Workstations", 1),
+            registry_extension(
+                policy("Use Windows Hello for Business", "Enabled", WHFB_GPO)
+                + policy("Use a hardware security device", "Enabled", WHFB_GPO)
+                + ["        <q1:RegistrySetting>",
+                   f"          <q1:GPO><Identifier {TYPES}>{WHFB_GPO}</Identifier></q1:GPO>",
+                   "          <q1:Precedence>1</q1:Precedence>",
+                   r"          <q1:KeyPath>Software\Policies\Microsoft\PassportForWork</q1:KeyPath>",
+                   "          <q1:AdmSetting>false</q1:AdmSetting>",
+                   "          <q1:Value><q1:Name>UseCertificateForOnPremAuth</q1:Name><q1:Number>1</q1:Number></q1:Value>",
+                   "        </q1:RegistrySetting>"])),
+    results("UserResults", "CONTOSO\\kiosk01", "OU=Kiosk,DC=contoso,DC=com",
+            gpo("Kiosk Users", KIOSK_GPO, "contoso.com/Kiosk", 1),
+            registry_extension(policy("Use Windows Hello for Business", "Disabled", KIOSK_GPO)))))
+
+# gpresult /x run without elevation: no computer results, and no WHfB user policy.
+utf16("gpresult-unelevated.xml", rsop(
+    [], results("UserResults", "CONTOSO\\alice", "OU=Users,DC=contoso,DC=com",
+                gpo("Default Domain Policy", LEGACY_GPO, "contoso.com", 1), [])))

@@ -83,7 +83,8 @@ json evidence(const json& ev, std::initializer_list<const char*> names) {
 }
 
 json setting_evidence(const json& ev) {
-  return evidence(ev, {"Setting", "Value", "Source", "Scope", "Path", "ValueName", "TenantId"});
+  return evidence(
+      ev, {"Setting", "Value", "Source", "Scope", "Path", "ValueName", "TenantId", "Gpo", "User"});
 }
 json export_evidence(const json& ev) {
   return evidence(ev, {"Format", "Covers", "Roots", "Settings"});
@@ -98,7 +99,15 @@ constexpr AreaRef kGpoUser{"gpo", "user"}, kGpoMachine{"gpo", "machine"},
     kIntuneUser{"intune", "user"}, kIntuneMachine{"intune", "machine"};
 
 // A user context: the policies one person gets. nullopt: a user without own user policy.
-using Context = std::optional<std::string>;  // user SID, "" for an HKCU export
+// The person is a user SID (HKEY_USERS, Intune per-user keys), an account as gpresult
+// names it (CONTOSO\alice, User field), or "" for an HKCU export.
+using Context = std::optional<std::string>;
+
+// The context a user-scope setting belongs to.
+std::string context_of(const json& ev) {
+  const std::string sid = ev.contains("subject") ? str(ev["subject"], "user_sid") : "";
+  return sid.empty() ? field(ev, "User") : sid;
+}
 
 std::string context_label(const Context& c) {
   if (!c) return "every user without a user policy";
@@ -132,8 +141,7 @@ struct Device {
         continue;
       if (std::string_view(a.scope) == "user") {
         if (!c) continue;
-        const std::string sid = e->contains("subject") ? str((*e)["subject"], "user_sid") : "";
-        if (sid != *c) continue;
+        if (!text::iequals(context_of(*e), *c)) continue;
       }
       found = e;
     }
@@ -169,8 +177,7 @@ struct Device {
       if (std::find(out.begin(), out.end(), Context(sid)) == out.end()) out.push_back(sid);
     };
     for (const json* e : settings)
-      if (field(*e, "Scope") == "user")
-        add(e->contains("subject") ? str((*e)["subject"], "user_sid") : "");
+      if (field(*e, "Scope") == "user") add(context_of(*e));
     for (const auto& a : covers)
       if (a == "gpo.user")
         add("");
@@ -190,11 +197,12 @@ struct Who {
 json user_of(const json& input, const Context& c) {
   json u = {{"upn", nullptr}, {"sid", nullptr}, {"dn", nullptr}, {"sam", nullptr}};
   if (!c || c->empty()) return u;
-  u["sid"] = *c;
+  const bool by_sid = text::istarts_with(*c, "S-1-");
+  u[by_sid ? "sid" : "sam"] = *c;
   if (auto ids = input.find("identities"); ids != input.end() && ids->is_array())
     for (const auto& id : *ids)
-      if (str(id, "type") == "user" && text::iequals(str(id, "sid"), *c))
-        for (const char* k : {"upn", "dn", "sam"})
+      if (str(id, "type") == "user" && text::iequals(str(id, by_sid ? "sid" : "sam"), *c))
+        for (const char* k : {"upn", "dn", "sam", "sid"})
           if (!str(id, k).empty()) u[k] = str(id, k);
   return u;
 }
@@ -220,9 +228,10 @@ Who who_of(const json& input, int index, const Device& d) {
 }
 
 std::string describe(const json& ev) {
-  return fmt::format("{}={} ({}-scope {} at {})", field(ev, "ValueName"), field(ev, "Value"),
+  const std::string gpo = field(ev, "Gpo");  // gpresult names the GPO that set it
+  return fmt::format("{}={} ({}-scope {}{} at {})", field(ev, "ValueName"), field(ev, "Value"),
                      field(ev, "Scope"), field(ev, "Source") == "gpo" ? "Group Policy" : "Intune",
-                     field(ev, "Path"));
+                     gpo.empty() ? "" : " from GPO '" + gpo + "'", field(ev, "Path"));
 }
 
 json base_finding(const char* rule, const char* severity, const char* title, const Who& w,
@@ -284,14 +293,21 @@ void not_enabled(const json& input, const Device& d, const Who& w, sdk::OutputSi
     f["details"]["setting"] = "UsePassportForWork";
     f["details"]["context"] = context_label(c);
     f["details"]["areas_not_exported"] = r.unexported;
+    // gpresult names the GPO that disables it: say which one to change.
+    const std::string gpo = r.event ? field(*r.event, "Gpo") : "";
     f["remediation"] = fmt::format(
-        "Enable '{}' (registry HKLM\\SOFTWARE\\Policies\\Microsoft\\PassportForWork Enabled = 1; "
+        "{}Enable '{}' (registry HKLM\\SOFTWARE\\Policies\\Microsoft\\PassportForWork Enabled = 1; "
         "the same setting under User Configuration applies per user and takes precedence, so a "
         "user policy set to Disabled must be removed), or in Intune set the Settings catalog "
         "'Windows Hello for Business > Use Windows Hello For Business' = true "
         "(./Device/Vendor/MSFT/PassportForWork/{{TenantId}}/Policies/UsePassportForWork). Then "
         "run 'gpupdate /force' (or sync the device in Intune), sign out and in, and check that "
         "'dsregcmd /status' shows PolicyEnabled : YES under Ngc Prerequisite Check.",
+        gpo.empty() ? std::string()
+                    : fmt::format("The GPO '{}' sets 'Use Windows Hello for Business' to Disabled "
+                                  "({} Configuration): set it to Not Configured or Enabled, or "
+                                  "stop it from applying. ",
+                                  gpo, field(*r.event, "Scope") == "user" ? "User" : "Computer"),
         kGpoUse);
     f["documentation"] = kDocConfigure;
     out.finding(f);
@@ -364,6 +380,7 @@ void gpo_overrides_intune(const Device& d, const Who& w, sdk::OutputSink& out) {
       if (same_value(field(*g.event, "Value"), field(*i.event, "Value"))) continue;
       if (!seen.insert({g.event, i.event}).second) continue;
       conflicts.push_back({{"setting", s},
+                           {"gpo", field(*g.event, "Gpo")},
                            {"gpo_value", field(*g.event, "Value")},
                            {"intune_value", field(*i.event, "Value")},
                            {"winner", "gpo"},

@@ -137,6 +137,8 @@ std::string setting_name(const Area& area, std::string_view name) {
 int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
   const std::string t = text::decode(prefix);
   const bool whfb = text::icontains(t, "PassportForWork");
+  if (is_gpresult(t))  // no other plugin reads RSoP; it names policies, not keys
+    return whfb || text::icontains(t, "Windows Hello for Business") ? 95 : 85;
   switch (rf::detect_format(t)) {
     case rf::Format::kRegedit5:
     case rf::Format::kRegedit4:
@@ -152,6 +154,8 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 }
 
 void parse(const sdk::Source& source, sdk::EventSink& out) {
+  if (is_gpresult(text::decode(source.data.first(std::min<size_t>(source.data.size(), 8192)))))
+    return parse_gpresult(source, text::decode(source.data), out);
   const rf::Result r = rf::parse_bytes(source.data);
   const std::string path(source.path);
   auto at_line = [](uint64_t line) {

@@ -1,5 +1,6 @@
 // The policy plugin table: parses registry exports of the Windows Hello for Business
-// policy keys into policy.* events and analyzes the effective policy per device.
+// policy keys and gpresult /x reports into policy.* events and analyzes the effective policy per
+// device.
 #include <hellotrace/plugin_sdk.hpp>
 
 #include "policy.hpp"
@@ -27,8 +28,9 @@ HT_DEFINE_PLUGIN(policy, PolicyPlugin,
                  ({"policy",
                    "1.0.0",
                    "Reads Windows Hello for Business policy from registry exports (.reg, reg "
-                   "query, Get-ItemProperty) and finds disabled, conflicting or weak policy",
+                   "query, Get-ItemProperty) and gpresult /x, and finds disabled, conflicting "
+                   "or weak policy",
                    HT_CAP_PARSE | HT_CAP_ANALYZE,
-                   {"reg", "reg-query", "get-itemproperty"},
+                   {"reg", "reg-query", "get-itemproperty", "gpresult-xml"},
                    {"policy.setting", "policy.export"},
                    {"policy.*", "prereq.check"}}))

@@ -27,6 +27,10 @@ std::optional<Area> classify(std::string_view canonical_key);
 // Canonical setting name of value `name` in `area` (README: "Fields").
 std::string setting_name(const Area& area, std::string_view name);
 
+// gpresult /x output (gpresult.cpp): is the decoded text an RSoP report, and its reader.
+bool is_gpresult(std::string_view decoded_prefix);
+void parse_gpresult(const sdk::Source& source, std::string_view xml, sdk::EventSink& out);
+
 int sniff(std::span<const uint8_t> prefix, std::string_view file_name);
 void parse(const sdk::Source& source, sdk::EventSink& out);
 void analyze(const nlohmann::json& input, sdk::OutputSink& out);

@@ -265,11 +265,120 @@ TEST(PolicyParse, NotARegistryExport) {
   EXPECT_EQ(r.warnings(), 1u);
 }
 
+// ---- gpresult /x ----------------------------------------------------------------------
+
+const Event* gp_setting(const ParseRun& r, const std::string& name, const std::string& scope) {
+  for (const auto& e : r.events)
+    if (e.kind == "policy.setting" && e.field_or("Setting") == name && e.field_or("Scope") == scope)
+      return &e;
+  return nullptr;
+}
+
+TEST(PolicyGpresult, WinningGpoAndOptionsUtf16) {
+  const ParseRun r = sample("gpresult-healthy.xml");
+  EXPECT_EQ(r.status, HT_OK);
+  EXPECT_EQ(r.warnings(), 0u);
+  const Event* use = gp_setting(r, "UsePassportForWork", "machine");
+  ASSERT_NE(use, nullptr);
+  EXPECT_EQ(use->field_or("Source"), "gpo");
+  EXPECT_EQ(use->field_or("Value"), "1");  // precedence 1 (enabled) beats the baseline
+  EXPECT_EQ(use->field_or("ValueName"), "Enabled");
+  EXPECT_EQ(use->field_or("Gpo"), "WHfB - Hybrid Key Trust");
+  EXPECT_EQ(use->field_or("Policy"), "Use Windows Hello for Business");
+  EXPECT_EQ(use->field_or("OverriddenGpos"), "Legacy Workstation Baseline = 0");
+  EXPECT_EQ(use->field_or("Format"), "gpresult-xml");
+  EXPECT_EQ(use->field_or("Path"),
+            "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork");
+  EXPECT_EQ(use->subject.device_name, "WS-0142");  // CONTOSO\WS-0142$
+  EXPECT_TRUE(use->subject.user_sam.empty());
+  EXPECT_GT(use->origin.line, 30u);  // the <q1:Policy> element's line
+  ASSERT_NE(gp_setting(r, "RequireSecurityDevice", "machine"), nullptr);
+  EXPECT_EQ(gp_setting(r, "RequireSecurityDevice", "machine")->field_or("Value"), "1");
+  ASSERT_NE(gp_setting(r, "ExcludeTPM12", "machine"), nullptr);  // option "Do not allow TPM 1.2"
+  EXPECT_EQ(gp_setting(r, "ExcludeTPM12", "machine")->field_or("Value"), "1");
+  ASSERT_NE(gp_setting(r, "DisablePostLogonProvisioning", "machine"), nullptr);
+  EXPECT_EQ(gp_setting(r, "DisablePostLogonProvisioning", "machine")->field_or("Value"), "0");
+  ASSERT_NE(gp_setting(r, "PINComplexity.MinimumPINLength", "machine"), nullptr);
+  EXPECT_EQ(gp_setting(r, "PINComplexity.MinimumPINLength", "machine")->field_or("Value"), "6");
+  EXPECT_EQ(r.count("policy.setting"), 5u);  // the Error Reporting policy is not WHfB
+  const Event* ex = export_of(r);
+  ASSERT_NE(ex, nullptr);
+  EXPECT_EQ(ex->field_or("Covers"), "gpo.machine, gpo.user:CONTOSO\\alice");
+  EXPECT_EQ(ex->field_or("Computer"), "CONTOSO\\WS-0142$");
+  EXPECT_EQ(ex->field_or("ReadTime"), "2025-09-29T10:12:01.4417302Z");
+}
+
+TEST(PolicyGpresult, UserPolicyAndExtraRegistryValue) {
+  const ParseRun r = sample("gpresult-user-disabled.xml");
+  EXPECT_EQ(r.warnings(), 0u);
+  const Event* user = gp_setting(r, "UsePassportForWork", "user");
+  ASSERT_NE(user, nullptr);
+  EXPECT_EQ(user->field_or("Value"), "0");
+  EXPECT_EQ(user->field_or("User"), "CONTOSO\\kiosk01");
+  EXPECT_EQ(user->subject.user_sam, "CONTOSO\\kiosk01");
+  EXPECT_EQ(user->subject.device_name, "WS-0777");
+  EXPECT_EQ(user->field_or("Path"),
+            "HKEY_CURRENT_USER\\SOFTWARE\\Policies\\Microsoft\\PassportForWork");
+  EXPECT_EQ(user->field_or("Gpo"), "Kiosk Users");  // resolved from the GPO identifier
+  const Event* cert = gp_setting(r, "UseCertificateForOnPremAuth", "machine");
+  ASSERT_NE(cert, nullptr);  // <RegistrySetting>: a value outside any ADMX template
+  EXPECT_EQ(cert->field_or("Value"), "1");
+  EXPECT_EQ(cert->field_or("Gpo"), "WHfB - Hybrid Key Trust");
+  EXPECT_EQ(cert->field("Policy"), nullptr);
+}
+
+TEST(PolicyGpresult, UnelevatedCoversTheUserOnly) {
+  const ParseRun r = sample("gpresult-unelevated.xml");
+  EXPECT_EQ(r.count("policy.setting"), 0u);
+  const Event* ex = export_of(r);
+  ASSERT_NE(ex, nullptr);
+  EXPECT_EQ(ex->field_or("Covers"), "gpo.user:CONTOSO\\alice");
+  EXPECT_EQ(ex->field("Computer"), nullptr);
+  EXPECT_TRUE(ex->subject.device_name.empty());  // the host attributes it by folder
+}
+
+TEST(PolicyGpresult, TruncatedXmlKeepsWhatWasReadAndNamesTheLine) {
+  const std::string whole = PluginUnderTest::read_file(kSamples + "gpresult-user-disabled.xml");
+  const size_t cut = whole.find("<q1:KeyPath>");
+  ASSERT_NE(cut, std::string::npos);
+  const ParseRun r = plugin().parse(whole.substr(0, cut + 20), "pc/gpresult.xml");
+  EXPECT_EQ(r.status, HT_OK);
+  ASSERT_EQ(r.warnings(), 1u);
+  EXPECT_NE(r.diagnostics[0].message.find("pc/gpresult.xml line "), std::string::npos);
+  EXPECT_GT(r.diagnostics[0].position.line, 20u);
+  // The computer policies before the damage are kept.
+  ASSERT_NE(gp_setting(r, "UsePassportForWork", "machine"), nullptr);
+  EXPECT_EQ(gp_setting(r, "UseCertificateForOnPremAuth", "machine"), nullptr);
+}
+
+TEST(PolicyGpresult, UnknownWhfbPolicyIsKeptByName) {
+  const std::string xml =
+      "<Rsop xmlns=\"http://www.microsoft.com/GroupPolicy/Rsop\" "
+      "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\"><ComputerResults><Name>C\\PC1$"
+      "</Name><ExtensionData><Extension xmlns:q9=\"http://www.microsoft.com/GroupPolicy/"
+      "Settings/Registry\" xsi:type=\"q9:RegistrySettings\"><q9:Policy><q9:Name>Allow "
+      "enumeration of emulated smart card for all users</q9:Name><q9:State>Enabled</q9:State>"
+      "<q9:Category>Windows Components/Windows Hello for Business</q9:Category></q9:Policy>"
+      "<q9:Policy><q9:Name>History</q9:Name><q9:State>Enabled</q9:State><q9:Category>Some "
+      "Other/Template</q9:Category></q9:Policy></Extension></ExtensionData></ComputerResults>"
+      "</Rsop>";
+  const ParseRun r = plugin().parse(xml, "x.xml");
+  EXPECT_GE(plugin().sniff(xml, "x.xml"), 80);
+  ASSERT_EQ(r.count("policy.setting"), 1u);  // "History" of another template is not PIN history
+  const Event* e =
+      gp_setting(r, "Policy.Allow enumeration of emulated smart card for all users", "machine");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->field_or("Value"), "1");
+  EXPECT_EQ(e->subject.device_name, "PC1");
+}
+
 // ---- sniff -------------------------------------------------------------------------
 
 TEST(PolicySniff, OwnSamplesAndOthers) {
-  for (const char* name : {"gpo-healthy.reg", "intune-tenant.reg", "not-enabled-regedit4.reg",
-                           "reg-query.txt", "reg-query-missing.txt", "get-itemproperty.txt"})
+  for (const char* name :
+       {"gpo-healthy.reg", "intune-tenant.reg", "not-enabled-regedit4.reg", "reg-query.txt",
+        "reg-query-missing.txt", "get-itemproperty.txt", "gpresult-healthy.xml",
+        "gpresult-user-disabled.xml", "gpresult-unelevated.xml"})
     EXPECT_GE(plugin().sniff(PluginUnderTest::read_file(kSamples + name), name), 80) << name;
   EXPECT_EQ(
       plugin().sniff("+----------------------------------------------------------------------"
@@ -411,6 +520,56 @@ TEST(PolicyAnalyze, DevicesAreSeparate) {
   in.add(sample("conflict-gpo.reg"), 1);
   in.add(sample("conflict-intune.reg"), 2);  // another device: no conflict
   EXPECT_EQ(analyze(in).with_rule("policy.gpo_overrides_intune").size(), 0u);
+}
+
+TEST(PolicyAnalyze, GpresultHealthyHasNoFinding) {
+  Input in;
+  in.device(1, "WS-0142");
+  in.add(sample("gpresult-healthy.xml"), 1);
+  const OutputRun out = analyze(in);
+  EXPECT_TRUE(out.findings.empty()) << out.findings.front().dump();
+}
+
+TEST(PolicyAnalyze, GpresultUserPolicyDisablesWhfb) {
+  Input in;
+  in.device(1, "WS-0777");
+  in.add(sample("gpresult-user-disabled.xml"), 1);
+  const OutputRun out = analyze(in);
+  expect_well_formed(out);
+  const auto hits = out.with_rule("policy.not_enabled");
+  ASSERT_EQ(hits.size(), 1u);  // the kiosk user only: the computer policy enables it
+  const json& f = *hits[0];
+  EXPECT_EQ(f["user"]["sam"], "CONTOSO\\kiosk01");
+  EXPECT_EQ(f["details"]["scope"], "user");
+  EXPECT_EQ(f["details"]["context"], "user CONTOSO\\kiosk01");
+  EXPECT_NE(f["summary"].get<std::string>().find("CONTOSO\\kiosk01"), std::string::npos);
+  EXPECT_NE(f["summary"].get<std::string>().find("GPO 'Kiosk Users'"), std::string::npos);
+  EXPECT_NE(f["remediation"].get<std::string>().find(
+                "The GPO 'Kiosk Users' sets 'Use Windows Hello for Business' to Disabled (User "
+                "Configuration)"),
+            std::string::npos);
+  EXPECT_EQ(out.with_rule("policy.hardware_not_required").size(), 0u);
+}
+
+TEST(PolicyAnalyze, GpresultAgainstIntune) {
+  // RSoP shows what Group Policy delivered; the Intune export what the CSP holds.
+  Input in;
+  in.device(1, "WS-0142");
+  in.add(sample("gpresult-healthy.xml"), 1);
+  in.add(plugin().parse(reg5(
+             "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\" + kTenant +
+             "\\Device\\Policies]\r\n"
+             "\"UsePassportForWork\"=dword:00000001\r\n"
+             "\"RequireSecurityDevice\"=dword:00000000\r\n")),
+         1);
+  const OutputRun out = analyze(in);
+  const auto hits = out.with_rule("policy.gpo_overrides_intune");
+  ASSERT_EQ(hits.size(), 1u);
+  const json& c = (*hits[0])["details"]["conflicts"];
+  ASSERT_EQ(c.size(), 1u);
+  EXPECT_EQ(c[0]["setting"], "RequireSecurityDevice");
+  EXPECT_EQ(c[0]["gpo_value"], "1");
+  EXPECT_EQ(c[0]["intune_value"], "0");
 }
 
 TEST(PolicyAnalyze, HealthyIntuneOnly) {
