@@ -406,10 +406,13 @@ Correlated correlate(const Options& o, const RuleSet& rules, const Registry& reg
     ao.analyze = [&](const nlohmann::ordered_json& run) { return analyzers.run(run); };
   Analysis analysis(rules, ao);
   Correlated c;
-  const std::string* last_file = nullptr;
+  // A copy, not a pointer: the events of a file are freed once the file is read.
+  std::optional<std::string> last_file;
   auto observe = [&](const Event& e) {
-    if (!last_file || *last_file != e.file) analyzers.saw_file(e.file);
-    last_file = &e.file;
+    if (!last_file || *last_file != e.file) {
+      analyzers.saw_file(e.file);
+      last_file = e.file;
+    }
     analysis.observe(e);
   };
   if (!o.paths.empty() || o.probes.empty())

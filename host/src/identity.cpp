@@ -90,7 +90,7 @@ int IdentityGraph::node_of(const Fact& f) {
   const std::string key = key_of(f);
   auto [it, inserted] = index_.try_emplace(key, static_cast<int>(nodes_.size()));
   if (inserted) {
-    nodes_.push_back({f, it->second});
+    nodes_.push_back({f, it->second, {}});
     Component c;
     switch (f.type) {
       case FactType::kSid:

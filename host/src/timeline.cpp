@@ -200,6 +200,8 @@ static const std::map<std::string, std::vector<std::string>, std::less<>>& summa
       {"sync.export_error", {"DN", "ErrorType", "Attribute", "Detail"}},
       {"ad.key_credential", {"KeyId", "Usage", "Source", "DeviceId", "Created"}},
       {"tpm.info", {"TpmVersion", "IsTpmLockedOut", "TpmSupport"}},
+      {"policy.setting", {"Setting", "Value", "Scope", "Source", "Gpo"}},
+      {"policy.export", {"Format", "Covers", "Settings"}},
       {"kerberos.pkinit", {"TargetUserName", "PreAuthType", "KeyTrust", "@Computer"}},
       {"kerberos.pkinit_failed",
        {"TargetUserName", "Status", "Failure", "PreAuthType", "@Computer"}},
@@ -301,7 +303,7 @@ struct Analysis::Impl {
       auto p = std::find_if(have.begin(), have.end(),
                             [&](const Signal& x) { return x.phase == s.phase; });
       if (p == have.end())
-        p = have.insert(have.end(), Signal{s.phase});
+        p = have.insert(have.end(), Signal{s.phase, s.state, {}, {}});
       else if (!later(entry.time, p->entry.time))
         continue;
       p->state = s.state;

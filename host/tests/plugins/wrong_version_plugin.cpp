@@ -18,7 +18,8 @@ static const ht_plugin kTable = {sizeof(ht_plugin),
                                  nullptr,
                                  nullptr,
                                  nullptr,
-                                 nullptr};
+                                 nullptr,
+                                 nullptr};  // consumes
 
 extern "C" __attribute__((visibility("default"))) const ht_plugin* hellotrace_plugin_entry(void) {
   return &kTable;

@@ -517,8 +517,9 @@ TEST(EvtxReference, EveryCorpusFileAgreesWithBothReferences) {
       (unsigned long long)total_py, (unsigned long long)pairs, (unsigned long long)tally.compared,
       (unsigned long long)unparsable_ee, (unsigned long long)tally.neg_int_fixed,
       (unsigned long long)tally.time_rounded, (unsigned long long)py_data_disagree);
-  if (!filter)  // the whole corpus holds 12 such values (tugix System, WebAuthN)
+  if (!filter) {  // the whole corpus holds 12 such values (tugix System, WebAuthN)
     EXPECT_GT(tally.neg_int_fixed, 0u) << "the evtxexport sign bug cases were not met";
+  }
 }
 
 }  // namespace

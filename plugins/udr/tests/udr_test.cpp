@@ -114,8 +114,11 @@ TEST(UdrPlugin, HelloForBusinessAndAadChannels) {
   EXPECT_EQ(h.count("tpm.info"), 1u);
   EXPECT_EQ(h.count("ngc.container"), 3u);
   EXPECT_EQ(h.count("hello.error"), 12u);  // 7054 x6 and 7201 x6 are Level 2
-  for (const Event& e : h.events)
-    if (e.kind == "tpm.info") EXPECT_EQ(e.field_or("IsTpmLockedOut"), "false");
+  for (const Event& e : h.events) {
+    if (e.kind == "tpm.info") {
+      EXPECT_EQ(e.field_or("IsTpmLockedOut"), "false");
+    }
+  }
   const auto a = plugin.parse_file(aad);
   EXPECT_EQ(a.events.size(), 9u);
   EXPECT_EQ(a.count("aad.error"), 1u);
