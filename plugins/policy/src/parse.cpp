@@ -274,7 +274,11 @@ void parse(const sdk::Source& source, sdk::EventSink& out) {
   for (const auto& sid : user_sids)
     areas.push_back({area_id("gpo", "user", sid), gpo_key("HKEY_USERS\\" + sid)});
   std::vector<std::string> covered;
-  for (const auto& [id, area_key] : areas) {
+  for (const auto& area : areas) {
+    // Named copies, not structured bindings: lambdas may not capture those before C++20
+    // compilers implement P1091 (clang 14, used by the fuzz build).
+    const std::string& id = area.first;
+    const std::string& area_key = area.second;
     const bool inside = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
       return rf::key_within(k, area_key);
     });
