@@ -275,8 +275,8 @@ void parse(const sdk::Source& source, sdk::EventSink& out) {
     areas.push_back({area_id("gpo", "user", sid), gpo_key("HKEY_USERS\\" + sid)});
   std::vector<std::string> covered;
   for (const auto& area : areas) {
-    // Named copies, not structured bindings: lambdas may not capture those before C++20
-    // compilers implement P1091 (clang 14, used by the fuzz build).
+    // Plain references, not structured bindings: lambdas may not capture those before
+    // compilers implement P1091 (clang 14, which builds the fuzz targets, does not).
     const std::string& id = area.first;
     const std::string& area_key = area.second;
     const bool inside = std::any_of(keys.begin(), keys.end(), [&](const std::string& k) {
