@@ -36,6 +36,51 @@ const char* severity_word(int s) {
 
 }  // namespace
 
+namespace {
+
+// The user and device members shared by findings and phase statements.
+Subject subject_from_plugin(const json& j) {
+  Subject s;
+  if (auto it = j.find("user"); it != j.end() && it->is_object()) {
+    s.user_upn = text_of(*it, "upn");
+    s.user_sid = text_of(*it, "sid");
+    s.user_dn = text_of(*it, "dn");
+    s.user_sam = text_of(*it, "sam");
+  }
+  if (auto it = j.find("device"); it != j.end() && it->is_object()) {
+    s.device_name = text_of(*it, "name");
+    s.device_id = text_of(*it, "id");
+  }
+  s.tenant_id = text_of(j, "tenant");
+  return s;
+}
+
+// One evidence item; nullopt (and why) when it names a file the run did not read.
+std::optional<Evidence> evidence_from_plugin(const json& item,
+                                             const std::set<std::string>& known_files,
+                                             const std::string& what, std::string* why) {
+  if (!item.is_object()) {
+    *why = what + ": an evidence item is not an object";
+    return std::nullopt;
+  }
+  Evidence e;
+  e.file = text_of(item, "file");
+  if (!known_files.count(e.file)) {
+    *why = fmt::format("{}: evidence names '{}', which this run did not read", what, e.file);
+    return std::nullopt;
+  }
+  e.position = {number_of(item, "line"), number_of(item, "offset"), number_of(item, "record")};
+  if (auto t = time::parse_iso(text_of(item, "time"))) e.time = *t;
+  e.source = text_of(item, "source");
+  e.kind = text_of(item, "kind");
+  if (auto it = item.find("event_id"); it != item.end() && it->is_number_integer())
+    e.event_id = it->get<int64_t>();
+  e.excerpt = text_of(item, "excerpt");
+  return e;
+}
+
+}  // namespace
+
 std::optional<Finding> finding_from_plugin(const json& j, const std::set<std::string>& known_files,
                                            std::string* why) {
   auto refuse = [&](std::string reason) -> std::optional<Finding> {
@@ -59,38 +104,51 @@ std::optional<Finding> finding_from_plugin(const json& j, const std::set<std::st
   f.summary = text_of(j, "summary");
   f.remediation = text_of(j, "remediation");
   f.documentation = text_of(j, "documentation");
-  if (auto it = j.find("user"); it != j.end() && it->is_object()) {
-    f.subject.user_upn = text_of(*it, "upn");
-    f.subject.user_sid = text_of(*it, "sid");
-    f.subject.user_dn = text_of(*it, "dn");
-    f.subject.user_sam = text_of(*it, "sam");
-  }
-  if (auto it = j.find("device"); it != j.end() && it->is_object()) {
-    f.subject.device_name = text_of(*it, "name");
-    f.subject.device_id = text_of(*it, "id");
-  }
-  f.subject.tenant_id = text_of(j, "tenant");
+  f.subject = subject_from_plugin(j);
   if (auto it = j.find("details"); it != j.end() && it->is_object()) f.details = *it;
   auto ev = j.find("evidence");
   if (ev == j.end() || !ev->is_array() || ev->empty())
     return refuse(f.rule + ": a finding needs evidence");
   for (const json& item : *ev) {
-    if (!item.is_object()) return refuse(f.rule + ": an evidence item is not an object");
-    Evidence e;
-    e.file = text_of(item, "file");
-    if (!known_files.count(e.file))
-      return refuse(
-          fmt::format("{}: evidence names '{}', which this run did not read", f.rule, e.file));
-    e.position = {number_of(item, "line"), number_of(item, "offset"), number_of(item, "record")};
-    if (auto t = time::parse_iso(text_of(item, "time"))) e.time = *t;
-    e.source = text_of(item, "source");
-    e.kind = text_of(item, "kind");
-    if (auto it = item.find("event_id"); it != item.end() && it->is_number_integer())
-      e.event_id = it->get<int64_t>();
-    e.excerpt = text_of(item, "excerpt");
-    f.evidence.push_back(std::move(e));
+    auto e = evidence_from_plugin(item, known_files, f.rule, why);
+    if (!e) return std::nullopt;
+    f.evidence.push_back(std::move(*e));
   }
   return f;
+}
+
+std::optional<PhaseStatement> phase_statement_from_plugin(const json& j,
+                                                          const std::set<std::string>& known_files,
+                                                          std::string* why) {
+  auto refuse = [&](std::string reason) -> std::optional<PhaseStatement> {
+    *why = std::move(reason);
+    return std::nullopt;
+  };
+  if (!j.is_object()) return refuse("a phase statement must be a JSON object");
+  PhaseStatement st;
+  const std::string name = text_of(j, "phase");
+  const auto phase = phase_from_name(name);
+  if (!phase) return refuse(fmt::format("phase '{}' is not one of the enrollment phases", name));
+  st.phase = *phase;
+  const std::string state = text_of(j, "state");
+  const auto s = phase_state_from_name(state);
+  if (!s)
+    return refuse(fmt::format("phase {}: state '{}' is not done, failed or pending", name, state));
+  st.state = *s;
+  st.note = text_of(j, "note");
+  if (st.note.empty()) return refuse("phase " + name + ": no note (say why)");
+  st.subject = subject_from_plugin(j);
+  const Subject& u = st.subject;
+  if (u.user_sid.empty() && u.user_upn.empty() && u.user_dn.empty() && u.user_sam.empty() &&
+      u.device_name.empty() && u.device_id.empty())
+    return refuse("phase " + name + ": names neither a user nor a device");
+  auto ev = j.find("evidence");
+  if (ev == j.end() || !ev->is_array() || ev->empty())
+    return refuse("phase " + name + ": a phase statement needs evidence");
+  auto e = evidence_from_plugin(ev->front(), known_files, "phase " + name, why);
+  if (!e) return std::nullopt;
+  st.evidence = std::move(*e);
+  return st;
 }
 
 Analyzers::Analyzers(const Registry& registry) : plugins_(registry.with(HT_CAP_ANALYZE)) {}
@@ -102,14 +160,14 @@ std::vector<std::string> Analyzers::kinds() const {
   return all;
 }
 
-std::vector<Finding> Analyzers::run(const nlohmann::ordered_json& input) {
+AnalyzerOutput Analyzers::run(const nlohmann::ordered_json& input) {
   struct Collected {
     const Analyzers* self;
     std::string plugin;
-    std::vector<Finding> findings;
+    AnalyzerOutput output;
     std::vector<std::string>* problems;
   };
-  std::vector<Finding> out;
+  AnalyzerOutput out;
   for (const Plugin* p : plugins_) {
     // Each analyzer sees the events of the kinds it reads, nothing more.
     const std::vector<std::string> wanted = p->consumes();
@@ -121,16 +179,28 @@ std::vector<Finding> Analyzers::run(const nlohmann::ordered_json& input) {
     const std::string text = mine.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
     Collected c{this, p->name(), {}, &problems_};
+    // emit_finding carries findings and, since the input's "accepts" lists "phase",
+    // phase statements: an object with "phase" and no "rule".
     ht_output_sink sink{};
     sink.context = &c;
     sink.emit_finding = [](void* ctx, ht_str finding) -> int {
       auto* c = static_cast<Collected*>(ctx);
       const json j = json::parse(from_ht(finding), nullptr, false);
       std::string why;
+      if (j.is_object() && j.contains("phase") && !j.contains("rule")) {
+        if (auto st = phase_statement_from_plugin(j, c->self->files_, &why)) {
+          if (st->evidence.source.empty()) st->evidence.source = c->plugin;
+          c->output.phases.push_back(std::move(*st));
+        } else {
+          c->problems->push_back(
+              fmt::format("analyzer {}: phase statement refused: {}", c->plugin, why));
+        }
+        return 0;
+      }
       if (auto f =
               j.is_discarded() ? std::nullopt : finding_from_plugin(j, c->self->files_, &why)) {
         if (f->evidence.front().source.empty()) f->evidence.front().source = c->plugin;
-        c->findings.push_back(std::move(*f));
+        c->output.findings.push_back(std::move(*f));
       } else {
         c->problems->push_back(fmt::format("analyzer {}: finding refused: {}", c->plugin,
                                            j.is_discarded() ? "not valid JSON" : why));
@@ -146,7 +216,8 @@ std::vector<Finding> Analyzers::run(const nlohmann::ordered_json& input) {
     const int status = p->table().analyze(p->instance(), to_ht(text), &sink);
     if (status == HT_FAILED)
       problems_.push_back(fmt::format("analyzer {} failed; its findings are missing", p->name()));
-    for (auto& f : c.findings) out.push_back(std::move(f));
+    for (auto& f : c.output.findings) out.findings.push_back(std::move(f));
+    for (auto& st : c.output.phases) out.phases.push_back(std::move(st));
   }
   return out;
 }

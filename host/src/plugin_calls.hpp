@@ -4,6 +4,8 @@
 //  - a plugin's finding is accepted only when it has a `family.name` rule id, a known
 //    severity, a title and evidence naming a file the run read; anything else is
 //    refused with a message naming the plugin and the reason, never passed on;
+//  - a phase statement is accepted only with a known phase and state (done, failed,
+//    pending), a note, a user or device, and evidence naming a file the run read;
 //  - artifacts are written only under the output folder: absolute names, `..` parts
 //    and names given twice are refused;
 //  - a plugin that fails reports why in `problems` and the run goes on without it.
@@ -19,6 +21,7 @@
 
 #include "finding.hpp"
 #include "loader.hpp"
+#include "timeline.hpp"
 
 namespace hellotrace::host {
 
@@ -27,6 +30,11 @@ namespace hellotrace::host {
 std::optional<Finding> finding_from_plugin(const nlohmann::json& j,
                                            const std::set<std::string>& known_files,
                                            std::string* why);
+
+// Turns one phase statement sent by an analyzer into a PhaseStatement, or says why not.
+std::optional<PhaseStatement> phase_statement_from_plugin(const nlohmann::json& j,
+                                                          const std::set<std::string>& known_files,
+                                                          std::string* why);
 
 // Runs every analyzer of the registry on the correlated run.
 class Analyzers {
@@ -38,7 +46,7 @@ class Analyzers {
   // Remembers a file the run read (evidence check).
   void saw_file(const std::string& path) { files_.insert(path); }
   // Calls each analyzer with the run, restricted to the kinds it reads.
-  std::vector<Finding> run(const nlohmann::ordered_json& input);
+  AnalyzerOutput run(const nlohmann::ordered_json& input);
   const std::vector<std::string>& problems() const { return problems_; }
 
  private:

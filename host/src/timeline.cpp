@@ -50,6 +50,18 @@ const char* phase_state_name(PhaseState s) {
   return "unknown";
 }
 
+std::optional<Phase> phase_from_name(std::string_view name) {
+  for (size_t i = 0; i < kPhaseCount; ++i)
+    if (name == phase_name(static_cast<Phase>(i))) return static_cast<Phase>(i);
+  return std::nullopt;
+}
+
+std::optional<PhaseState> phase_state_from_name(std::string_view name) {
+  for (PhaseState s : {PhaseState::kDone, PhaseState::kFailed, PhaseState::kPending})
+    if (name == phase_state_name(s)) return s;
+  return std::nullopt;  // "unknown" is what no statement says
+}
+
 // ---- phase signals -------------------------------------------------------------
 
 namespace {
@@ -522,9 +534,10 @@ Report Analysis::finish() {
   // support bundle when its folder holds the exports of exactly one device.
   const FolderDevices folder_devices(m.kept, m.graph);
 
-  std::vector<Finding> from_plugins;
+  AnalyzerOutput from_analyzers;
   if (m.options.analyze)
-    from_plugins = m.options.analyze(analysis_input(report, by_user, m, folder_devices));
+    from_analyzers = m.options.analyze(analysis_input(report, by_user, m, folder_devices));
+  std::vector<Finding> from_plugins = std::move(from_analyzers.findings);
 
   // The timelines hold most of a run's memory: count first so that every vector gets
   // its exact size (allocated at its first entry, so from the memory the kept entries
@@ -579,6 +592,26 @@ Report Analysis::finish() {
       if (auto id = m.graph.find(type, *value)) return *id;
     return -1;
   };
+  // Phase statements of analyzers fill what no event covered: an event is the device's
+  // own record, an analyzer's reading of exports comes second.
+  for (const PhaseStatement& st : from_analyzers.phases) {
+    auto fill = [&](UserTimeline& t) {
+      PhaseStatus& p = t.phases[static_cast<size_t>(st.phase)];
+      if (p.state != PhaseState::kUnknown) return;
+      p.state = st.state;
+      p.time = st.evidence.time;
+      p.note = st.note;
+      p.evidence = st.evidence;
+    };
+    const Subject& s = st.subject;
+    if (!(s.user_sid.empty() && s.user_upn.empty() && s.user_dn.empty() && s.user_sam.empty())) {
+      if (UserTimeline* t = timeline_of(identity_of(s, false))) fill(*t);  // that person only
+    } else if (const int d = identity_of(s, true); d >= 0) {
+      for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it)
+        fill(*timeline_of(it->second));
+    }
+  }
+  from_analyzers.phases = {};
   KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, timeline_of, raw);
   m.keysync = {};
   for (auto& f : ks.findings) raw.push_back(std::move(f));

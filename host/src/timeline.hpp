@@ -8,7 +8,9 @@
 //  - entries of a timeline are the user's own events plus the device-only events of
 //    the devices the user was seen on, sorted by time (events without time last);
 //  - findings are grouped per rule and per resolved identity, so one person seen
-//    under SID, UPN and DN gets one finding with all the evidence.
+//    under SID, UPN and DN gets one finding with all the evidence;
+//  - an analyzer plugin's phase statement fills a phase that no event covered (it is
+//    then that plugin's conclusion, with its evidence), never one an event covered.
 #pragma once
 
 #include <array>
@@ -45,6 +47,8 @@ const char* phase_title(Phase p);  // "Key registered in Entra ID"
 
 enum class PhaseState { kUnknown, kDone, kFailed, kPending };
 const char* phase_state_name(PhaseState s);
+std::optional<Phase> phase_from_name(std::string_view name);
+std::optional<PhaseState> phase_state_from_name(std::string_view name);
 
 struct PhaseStatus {
   Phase phase = Phase::kPolicy;
@@ -122,14 +126,31 @@ struct Report {
   SyncState sync;
 };
 
+// What an analyzer plugin concluded about a phase (docs/PLUGINS.md, "Phase
+// statements"): the policy plugin, say, knows from exports and precedence whether WHfB
+// policy applies, where no event says so.
+struct PhaseStatement {
+  Phase phase = Phase::kPolicy;
+  PhaseState state = PhaseState::kUnknown;
+  std::string note;
+  Subject subject;  // the user, or only the device (then every user of that device)
+  Evidence evidence;
+};
+
+struct AnalyzerOutput {
+  std::vector<Finding> findings;
+  std::vector<PhaseStatement> phases;
+};
+
 struct AnalysisOptions {
   std::optional<int64_t> now;  // reference time; default: newest event time
   size_t max_entries_per_user = 5000;
   // Analyzer plugins: the full events of these kinds ("tpm.*" names a family) are
   // kept for them, and `analyze` is called once with the correlated run (the JSON
-  // of docs/PLUGINS.md); the findings it returns are grouped with the rules' own.
+  // of docs/PLUGINS.md); the findings it returns are grouped with the rules' own, its
+  // phase statements fill phases no event covered.
   std::vector<std::string> keep_kinds;
-  std::function<std::vector<Finding>(const nlohmann::ordered_json& run)> analyze;
+  std::function<AnalyzerOutput(const nlohmann::ordered_json& run)> analyze;
 };
 
 // {"identities": […], "users": […]} of a report, as in docs/PLUGINS.md.

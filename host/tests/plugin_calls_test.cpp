@@ -21,7 +21,8 @@ using json = nlohmann::json;
 namespace {
 
 // An analyzer that reports one finding per "test.fact" event it is given, as the
-// event's "Emit" field asks: "good", "bad-id", "bad-file", "bad-severity".
+// event's "Emit" field asks: "good", "bad-id", "bad-file", "bad-severity", or a phase
+// statement about the event's device: "phase:<phase>:<state>".
 // It records its last input so tests can look at what the host sent.
 json last_input;
 
@@ -32,6 +33,15 @@ class EchoAnalyzer : public sdk::Plugin {
     last_input = run;
     for (const json& e : run["events"]) {
       const std::string how = e["fields"].value("Emit", "good");
+      if (how.rfind("phase:", 0) == 0) {
+        const size_t colon = how.find(':', 6);
+        out.finding({{"phase", how.substr(6, colon - 6)},
+                     {"state", how.substr(colon + 1)},
+                     {"note", "the test analyzer says so"},
+                     {"device", {{"name", e["subject"]["device_name"]}, {"id", nullptr}}},
+                     {"evidence", {{{"file", e["file"]}, {"line", e["line"]}}}}});
+        continue;
+      }
       json f = {{"rule", how == "bad-id" ? "NoDot" : "test.fired"},
                 {"severity", how == "bad-severity" ? "urgent" : "medium"},
                 {"title", "Test finding"},
@@ -194,6 +204,35 @@ TEST(AnalyzerPlugins, FindingsThatBreakTheContractAreRefusedWithTheReason) {
   EXPECT_NE(r.problems[1].find("'/etc/passwd', which this run did not read"), std::string::npos)
       << r.problems[1];
   EXPECT_NE(r.problems[2].find("severity 'urgent'"), std::string::npos) << r.problems[2];
+}
+
+TEST(AnalyzerPlugins, PhaseStatementsFillOnlyWhatNoEventCovered) {
+  const AnalyzerRun r = analyze({device_state("pc1/dsregcmd.txt", "PC1", "ann@contoso.com"),
+                                 fact("pc1/policy.reg", "PC1", "phase:policy:done"),
+                                 fact("pc1/policy.reg", "PC1", "phase:device_joined:failed"),
+                                 fact("pc1/policy.reg", "PC1", "phase:nonsense:done"),
+                                 fact("pc1/policy.reg", "PC1", "phase:prt:unknown")});
+  ASSERT_TRUE(last_input["accepts"].is_array());
+  EXPECT_NE(std::find(last_input["accepts"].begin(), last_input["accepts"].end(), "phase"),
+            last_input["accepts"].end());
+  ASSERT_EQ(r.report.users.size(), 1u);
+  const auto& phases = r.report.users[0].phases;
+  // No event covered the policy phase: the analyzer's statement fills it, with its evidence.
+  const PhaseStatus& policy = phases[static_cast<size_t>(Phase::kPolicy)];
+  EXPECT_EQ(policy.state, PhaseState::kDone);
+  EXPECT_EQ(policy.note, "the test analyzer says so");
+  ASSERT_TRUE(policy.evidence.has_value());
+  EXPECT_EQ(policy.evidence->file, "pc1/policy.reg");
+  EXPECT_EQ(policy.evidence->source, "echo-analyzer");
+  // dsregcmd's AzureAdJoined = YES covered the join: the statement does not override it.
+  EXPECT_EQ(phases[static_cast<size_t>(Phase::kDeviceJoined)].state, PhaseState::kDone);
+  EXPECT_EQ(phases[static_cast<size_t>(Phase::kPrt)].state, PhaseState::kUnknown);
+  EXPECT_TRUE(r.report.findings.empty());  // statements are not findings
+  ASSERT_EQ(r.problems.size(), 2u);
+  EXPECT_NE(r.problems[0].find("phase statement refused: phase 'nonsense'"), std::string::npos)
+      << r.problems[0];
+  EXPECT_NE(r.problems[1].find("state 'unknown' is not done, failed or pending"), std::string::npos)
+      << r.problems[1];
 }
 
 TEST(AnalyzerPlugins, ASubjectlessExportBelongsToTheOnlyDeviceOfItsFolder) {

@@ -71,11 +71,14 @@ inline ojson device_identity_json(int index, const std::string& name,
           {"device_id", device_id}};
 }
 
-// The whole input.
+// The whole input. "accepts": what the host takes back through emit_finding — findings,
+// and phase statements (docs/PLUGINS.md); a plugin sends only what is listed, so a host
+// that predates a kind of statement is never sent one.
 inline ojson input_json(ojson events, ojson identities = ojson::array(),
                         ojson users = ojson::array(), int64_t now = HT_NO_TIME) {
   return {{"schema", "hellotrace.analysis/1"},
           {"now", time_or_null(now)},
+          {"accepts", ojson::array({"finding", "phase"})},
           {"identities", std::move(identities)},
           {"users", std::move(users)},
           {"events", std::move(events)}};

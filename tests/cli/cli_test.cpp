@@ -350,6 +350,34 @@ TEST(Cli, AnalyzeWithAHealthyProbedTpmReportsNoTpmFinding) {
   EXPECT_NE(t.out.find("tpm-verifier", attested), std::string::npos) << t.out;
 }
 
+TEST(Cli, TheTimelineTakesThePolicyPhaseFromTheEffectivePolicy) {
+  // Event 300 of Alex on PC-0201 (the 358 that would say "policy enabled" left out) and
+  // the computer's gpresult /x: no event covers the policy phase, the policy analyzer's
+  // reading of the RSoP does, naming the GPO.
+  TempDir dir("policy-phase");
+  fs::create_directories(dir.path);
+  const std::string udr =
+      slurp(source_path("tests/scenarios/healthy-key-in-ad/udr-admin-pc0201.xml"));
+  const size_t first = udr.find("<Event xmlns");
+  const size_t second = udr.find("<Event xmlns", first + 1);
+  ASSERT_NE(second, std::string::npos);
+  { std::ofstream(dir.path / "udr-admin.xml") << udr.substr(0, first) << udr.substr(second); }
+  std::string rsop = slurp(source_path("plugins/policy/samples/gpresult-healthy.xml"));
+  for (size_t at;
+       (at = rsop.find(std::string("W\0S\0-\0\x30\0\x31\0\x34\0\x32\0", 14))) != std::string::npos;)
+    rsop.replace(at, 14, std::string("P\0C\0-\0\x30\0\x32\0\x30\0\x31\0", 14));  // UTF-16LE
+  { std::ofstream(dir.path / "gpresult.xml") << rsop; }
+  Outcome t = run("timeline " + quote(dir.path.string()));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const size_t policy = t.out.find("WHfB policy applied");
+  ASSERT_NE(policy, std::string::npos) << t.out;
+  const std::string line = t.out.substr(policy, t.out.find('\n', policy) - policy);
+  EXPECT_NE(t.out.rfind("[done", policy), std::string::npos);
+  EXPECT_GT(t.out.rfind("[done", policy), t.out.rfind('\n', policy)) << t.out;  // this line
+  EXPECT_NE(line.find("GPO 'WHfB - Hybrid Key Trust'"), std::string::npos) << line;
+  EXPECT_NE(line.find("gpresult.xml:"), std::string::npos) << line;
+}
+
 TEST(Cli, ProbeWithNoTpmListeningExitsTwoNamingTheTcti) {
   const std::string tcti =
       "swtpm:host=127.0.0.1,port=" + std::to_string(hellotrace::tpmv::testing::closed_port());

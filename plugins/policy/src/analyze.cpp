@@ -359,6 +359,85 @@ void hardware_not_required(const json& input, const Device& d, const Who& w, sdk
   }
 }
 
+// Does the host take phase statements back (docs/PLUGINS.md)?
+bool accepts_phases(const json& input) {
+  auto it = input.find("accepts");
+  if (it == input.end() || !it->is_array()) return false;
+  return std::find(it->begin(), it->end(), json("phase")) != it->end();
+}
+
+// Is the person of a user context one of the run's identities?
+bool known_user(const json& input, const Context& c) {
+  if (!c || c->empty()) return false;
+  const bool by_sid = text::istarts_with(*c, "S-1-");
+  if (auto ids = input.find("identities"); ids != input.end() && ids->is_array())
+    for (const auto& id : *ids)
+      if (str(id, "type") == "user" && text::iequals(str(id, by_sid ? "sid" : "sam"), *c))
+        return true;
+  return false;
+}
+
+// The "WHfB policy applied" phase as the effective policy says it: done when
+// UsePassportForWork is on, failed when an export shows it off or unset. A person the
+// run knows gets a statement of their own; the other contexts (the machine policy,
+// people the exports name but no other source does) give one statement for the device
+// when they agree. The host keeps a statement only where no event (dsregcmd, event
+// 358/360) covered the phase.
+void policy_phase(const json& input, const Device& d, const Who& w, sdk::OutputSink& out) {
+  if (!accepts_phases(input)) return;
+  struct Said {
+    bool enabled;
+    bool machine;  // the machine policy's own context (every user without a user policy)
+    json statement;
+  };
+  std::vector<json> personal;
+  std::vector<Said> device_wide;
+  std::vector<Context> contexts = d.contexts();
+  if (contexts.front()) contexts.push_back(std::nullopt);  // everyone else gets the machine's
+  for (const Context& c : contexts) {
+    const Resolved r = d.effective(c, "UsePassportForWork");
+    if (!r.any_covered) continue;  // no export says anything for this context
+    const auto v = r.event ? number(field(*r.event, "Value")) : std::nullopt;
+    const bool enabled = v && *v != 0;
+    const std::string who = c ? " for " + context_label(c) : "";
+    json st = {
+        {"phase", "policy"},
+        {"state", enabled ? "done" : "failed"},
+        {"note", r.event ? fmt::format("Use Windows Hello for Business {}{} by {}",
+                                       enabled ? "enabled" : "disabled", who, describe(*r.event))
+                         : "Use Windows Hello for Business is not set" + who +
+                               " by the exported policy, so it is off"},
+        {"user", user_of(input, std::nullopt)},
+        {"device", w.device},
+        {"evidence", json::array()}};
+    if (r.event) {
+      st["evidence"].push_back(setting_evidence(*r.event));
+    } else {
+      for (const json* e : d.exports)
+        if (field(*e, "CoversPassportForWork") == "true") {
+          st["evidence"].push_back(export_evidence(*e));
+          break;
+        }
+    }
+    if (st["evidence"].empty()) continue;
+    if (known_user(input, c)) {
+      st["user"] = user_of(input, c);
+      personal.push_back(std::move(st));
+    } else {
+      device_wide.push_back({enabled, !c.has_value(), std::move(st)});
+    }
+  }
+  for (const json& st : personal) out.finding(st);
+  const bool placed = !w.device["name"].is_null() || !w.device["id"].is_null();
+  if (!placed || device_wide.empty()) return;
+  for (const Said& s : device_wide)
+    if (s.enabled != device_wide.front().enabled) return;  // they disagree: say nothing
+  // Said for the device: in the machine policy's words when it has a say.
+  const auto machine =
+      std::find_if(device_wide.begin(), device_wide.end(), [](const Said& s) { return s.machine; });
+  out.finding((machine != device_wide.end() ? *machine : device_wide.front()).statement);
+}
+
 void gpo_overrides_intune(const Device& d, const Who& w, sdk::OutputSink& out) {
   std::vector<std::string> names;
   for (const json* e : d.settings)
@@ -452,6 +531,7 @@ void analyze(const json& input, sdk::OutputSink& out) {
     not_enabled(input, d, w, out);
     hardware_not_required(input, d, w, out);
     gpo_overrides_intune(d, w, out);
+    policy_phase(input, d, w, out);
   }
 }
 

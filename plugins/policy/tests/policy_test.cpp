@@ -67,9 +67,20 @@ struct Input {
                           {"device_id", ""},
                           {"tenant_id", ""}});
   }
+  bool phases = false;  // does the "host" take phase statements?
+  void user(int index, const std::string& sam) {
+    identities.push_back({{"index", index},
+                          {"type", "user"},
+                          {"display", sam},
+                          {"sid", ""},
+                          {"upn", ""},
+                          {"dn", ""},
+                          {"sam", sam}});
+  }
   json get() const {
     return {{"schema", "hellotrace.analysis/1"},
             {"now", "2024-11-14T13:46:00.0000000Z"},
+            {"accepts", phases ? json::array({"finding", "phase"}) : json::array({"finding"})},
             {"identities", identities},
             {"users", json::array()},
             {"events", events}};
@@ -570,6 +581,62 @@ TEST(PolicyAnalyze, GpresultAgainstIntune) {
   EXPECT_EQ(c[0]["setting"], "RequireSecurityDevice");
   EXPECT_EQ(c[0]["gpo_value"], "1");
   EXPECT_EQ(c[0]["intune_value"], "0");
+}
+
+std::vector<const json*> statements(const OutputRun& out) {
+  std::vector<const json*> v;
+  for (const auto& f : out.findings)
+    if (f.contains("phase")) v.push_back(&f);
+  return v;
+}
+
+TEST(PolicyPhase, OnlyWhenTheHostTakesStatements) {
+  Input in;
+  in.device(1, "WS-0142");
+  in.add(sample("gpresult-healthy.xml"), 1);
+  EXPECT_TRUE(statements(analyze(in)).empty());
+  in.phases = true;
+  const OutputRun out = analyze(in);
+  const auto st = statements(out);
+  // alice (from the RSoP user results) is no identity of the run, and the machine
+  // policy agrees with hers: one statement for the device.
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ((*st[0])["phase"], "policy");
+  EXPECT_EQ((*st[0])["state"], "done");
+  EXPECT_EQ((*st[0])["device"]["name"], "WS-0142");
+  EXPECT_TRUE((*st[0])["user"]["sam"].is_null());
+  EXPECT_NE((*st[0])["note"].get<std::string>().find("GPO 'WHfB - Hybrid Key Trust'"),
+            std::string::npos);
+  EXPECT_EQ((*st[0])["evidence"][0]["kind"], "policy.setting");
+}
+
+TEST(PolicyPhase, APersonOfTheRunGetsTheirOwnAndOthersTheMachines) {
+  Input in;
+  in.phases = true;
+  in.device(1, "WS-0777");
+  in.add(sample("gpresult-user-disabled.xml"), 1);
+  // Unknown kiosk user (failed) and machine policy (done) disagree: nothing for the device.
+  EXPECT_TRUE(statements(analyze(in)).empty());
+  in.user(2, "contoso\\kiosk01");
+  const auto out = analyze(in);
+  const auto st = statements(out);
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ((*st[0])["state"], "failed");
+  EXPECT_EQ((*st[0])["user"]["sam"], "contoso\\kiosk01");
+  EXPECT_NE((*st[0])["note"].get<std::string>().find("GPO 'Kiosk Users'"), std::string::npos);
+  EXPECT_EQ((*st[1])["state"], "done");  // every other user of WS-0777
+  EXPECT_TRUE((*st[1])["user"]["sam"].is_null());
+  EXPECT_EQ(out.with_rule("policy.not_enabled").size(), 1u);  // findings as before
+}
+
+TEST(PolicyPhase, NoExportNoStatement) {
+  Input in;
+  in.phases = true;
+  in.device(1, "PC-0517");
+  in.add(plugin().parse(
+             reg5("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows]\r\n\"X\"=dword:1\r\n")),
+         1);
+  EXPECT_TRUE(statements(analyze(in)).empty());
 }
 
 TEST(PolicyAnalyze, HealthyIntuneOnly) {
