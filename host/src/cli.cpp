@@ -111,6 +111,8 @@ when no source covers a phase), the events in time order, and the blockers found
   --user UPN|SID     only this user
   --now TIME         reference time (ISO 8601) for time-dependent rules
   --rules DIR        also load rule files from DIR (repeatable)
+  --redact           replace UPNs, SIDs, DNs, account, device and key ids with stable
+                     pseudonyms (as 'analyze --redact'), e.g. to paste into a ticket
 )";
 
 const char* kPlanHelp = R"(Usage: hellotrace plan PATH... --out DIR [options]
@@ -580,6 +582,7 @@ int cmd_timeline(const Options& o) {
   load_plugins(registry, o);
   Correlated run = correlate(o, rules, registry, nullptr);
   const bool ok = run.ok;
+  if (o.redact) redact(run.report);  // a story to paste into a ticket, names replaced
   const Report& report = run.report;
   std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n",
                            report.users.size(),

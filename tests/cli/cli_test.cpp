@@ -378,6 +378,19 @@ TEST(Cli, TheTimelineTakesThePolicyPhaseFromTheEffectivePolicy) {
   EXPECT_NE(line.find("gpresult.xml:"), std::string::npos) << line;
 }
 
+TEST(Cli, TimelineRedactReplacesNamesAsAnalyzeDoes) {
+  const std::string dir = quote(source_path("tests/scenarios/policy-gpresult-user-disabled"));
+  Outcome plain = run("timeline " + dir);
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_NE(plain.out.find("kiosk01@contoso.com"), std::string::npos);
+  Outcome t = run("timeline --redact " + dir);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_EQ(t.out.find("kiosk01"), std::string::npos) << t.out;
+  EXPECT_EQ(t.out.find("7a0e9c21-4b6d-4e2f-8a13-c5d7e9f10777"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("== user-1@redacted.invalid"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("PolicyEnabled = NO"), std::string::npos);  // the story stays
+}
+
 TEST(Cli, ProbeWithNoTpmListeningExitsTwoNamingTheTcti) {
   const std::string tcti =
       "swtpm:host=127.0.0.1,port=" + std::to_string(hellotrace::tpmv::testing::closed_port());
