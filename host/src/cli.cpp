@@ -10,8 +10,10 @@
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -160,7 +162,34 @@ struct Options {
   bool redact = false;
   unsigned threads = 0;
   bool quiet = false, json_list = false, help = false, version = false;
+  std::vector<std::string> flags;  // the options as given, to check they apply
 };
+
+// The options each command reads. An option a command would ignore is a usage error:
+// `timeline --html r.html` writing nothing without a word would leave the user waiting
+// for a file.
+void check_options_apply(const Options& o) {
+  static const std::set<std::string> kInput = {"--plugin-dir", "--parser", "--timezone",
+                                               "--threads",    "--quiet",  "-q"};
+  static const std::map<std::string, std::set<std::string>> kOwn = {
+      {"analyze",
+       {"--json", "--html", "--markdown", "--redact", "--db", "--now", "--user", "--rules",
+        "--fail-on", "--probe", "--option"}},
+      {"events", {"--db"}},
+      {"timeline", {"--now", "--user", "--rules", "--redact", "--probe", "--option"}},
+      {"plan", {"--out", "--action", "--option", "--now", "--user", "--rules", "--probe"}},
+      {"probe", {"--option", "--json", "--plugin-dir", "--timezone", "--quiet", "-q"}},
+      {"plugins", {"--json", "--plugin-dir"}},
+      {"rules", {"--json", "--rules", "--validate"}},
+  };
+  const auto own = kOwn.find(o.command);
+  if (own == kOwn.end()) return;  // an unknown command is reported on its own
+  const bool reads_inputs = o.command != "probe" && o.command != "plugins" && o.command != "rules";
+  for (const std::string& f : o.flags)
+    if (!own->second.count(f) && !(reads_inputs && kInput.count(f)))
+      throw UsageError(f + " does not apply to '" + o.command + "' (see 'hellotrace " + o.command +
+                       " --help')");
+}
 
 Options parse_args(int argc, char** argv) {
   Options o;
@@ -172,6 +201,9 @@ Options parse_args(int argc, char** argv) {
   };
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
+    if (a.size() > 1 && a[0] == '-' && a != "-" && a != "--help" && a != "-h" && a != "--version" &&
+        a != "-V")
+      o.flags.push_back(a);
     if (a == "--help" || a == "-h")
       o.help = true;
     else if (a == "--version" || a == "-V")
@@ -812,6 +844,7 @@ int main(int argc, char** argv) {
       return kExitOk;
     }
     check_timezone(o.timezone);
+    check_options_apply(o);
     if (o.command == "analyze") return cmd_analyze(o);
     if (o.command == "events") return cmd_events(o);
     if (o.command == "timeline") return cmd_timeline(o);

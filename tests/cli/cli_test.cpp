@@ -160,6 +160,14 @@ TEST(Cli, UsageErrorsExitTwoWithAMessage) {
   r = run("analyze --timezone Mars x");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_TRUE(r.out.empty());
+  // An option the command would ignore is refused, not silently dropped.
+  r = run("timeline --html report.html x");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--html does not apply to 'timeline'"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists("report.html"));
+  r = run("rules --threads 2");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find("--threads does not apply to 'rules'"), std::string::npos) << r.err;
 }
 
 TEST(Cli, PluginsListsLoadedOnesAndNamesRefusedFiles) {
