@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +52,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace fs = std::filesystem;
@@ -89,15 +91,14 @@ std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
-// Output of `tool` on `file`, from the cache or produced now.
-std::string reference_output(const fs::path& file, const std::string& tool) {
+// The cached output of `tool` on `file`, produced now if missing. Safe to call from
+// several threads for different (file, tool) pairs: each writes its own file.
+fs::path reference_file(const fs::path& file, const std::string& tool) {
   struct stat st {};
   ::stat(file.c_str(), &st);
-  const fs::path dir = cache_dir();
-  fs::create_directories(dir);
   const std::string key = file.filename().string() + "." + std::to_string(st.st_size) + "." +
                           std::to_string(static_cast<long long>(st.st_mtime));
-  const fs::path out = dir / (key + "." + tool + ".xml");
+  const fs::path out = cache_dir() / (key + "." + tool + ".xml");
   if (!fs::exists(out)) {
     const std::string cmd = (tool == "evtxexport" ? "evtxexport -f xml " : "evtx_dump.py ") +
                             shell_quote(file.string()) + " > " +
@@ -105,7 +106,32 @@ std::string reference_output(const fs::path& file, const std::string& tool) {
     (void)std::system(cmd.c_str());  // a non-zero exit still leaves the events written
     fs::rename(out.string() + ".tmp", out);
   }
-  return read_file(out);
+  return out;
+}
+
+std::string reference_output(const fs::path& file, const std::string& tool) {
+  return read_file(reference_file(file, tool));
+}
+
+// Produces the missing reference outputs one process per core, slowest first:
+// evtx_dump.py takes minutes on the corpus, and CI has two cores to wait with.
+void prefetch_references(const std::vector<fs::path>& files) {
+  fs::create_directories(cache_dir());
+  std::vector<std::pair<fs::path, std::string>> jobs;
+  for (const char* tool : {"evtx_dump.py", "evtxexport"}) {
+    std::vector<fs::path> by_size = files;
+    std::sort(by_size.begin(), by_size.end(), [](const fs::path& a, const fs::path& b) {
+      return fs::file_size(a) > fs::file_size(b);
+    });
+    for (const auto& f : by_size) jobs.emplace_back(f, tool);
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> workers;
+  for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i)
+    workers.emplace_back([&] {
+      for (size_t j; (j = next++) < jobs.size();) reference_file(jobs[j].first, jobs[j].second);
+    });
+  for (auto& w : workers) w.join();
 }
 
 std::string trim(std::string s) {
@@ -433,6 +459,7 @@ TEST(EvtxReference, EveryCorpusFileAgreesWithBothReferences) {
       files.push_back(e.path());
   std::sort(files.begin(), files.end());
   ASSERT_FALSE(files.empty());
+  prefetch_references(files);
 
   uint64_t total_mine = 0, total_ee = 0, total_py = 0, unparsable_ee = 0, pairs = 0,
            py_data_disagree = 0;
