@@ -15,6 +15,7 @@
 // The RecordBuilder below consumes the resulting element/attribute/text events and
 // fills a reused eventlog::Record; values that no Record field wants are never
 // rendered.
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstdio>
@@ -328,10 +329,13 @@ size_t append_sid(std::string& out, const uint8_t* p, size_t n) {
 void append_systemtime(std::string& out, const uint8_t* p) {
   const unsigned y = u16(p), mo = u16(p + 2), d = u16(p + 6), h = u16(p + 8), mi = u16(p + 10),
                  s = u16(p + 12), ms = u16(p + 14);
-  char b[40];
-  int k = std::snprintf(b, sizeof b, "%04u-%02u-%02uT%02u:%02u:%02u.%07uZ", y, mo, d, h, mi, s,
-                        ms * 10000u);
-  out.append(b, static_cast<size_t>(k));
+  // A damaged SYSTEMTIME holds any 16-bit values: "65535-65535-…" is 46 characters, so
+  // the buffer fits the worst case and the length is clamped anyway (snprintf returns
+  // what it would have written). Found by evtx_fuzz (seed systemtime-out-of-range).
+  char b[64];
+  const int k = std::snprintf(b, sizeof b, "%04u-%02u-%02uT%02u:%02u:%02u.%07uZ", y, mo, d, h, mi,
+                              s, ms * 10000u);
+  if (k > 0) out.append(b, std::min(static_cast<size_t>(k), sizeof b - 1));
 }
 
 // Renders one scalar of type t (n bytes at p). Returns false when n does not fit t
