@@ -191,6 +191,9 @@ void check_options_apply(const Options& o) {
                        " --help')");
 }
 
+// "--json", "-q": an option, not a path or the "-" that means stdout.
+bool is_option(const std::string& a) { return a.size() > 1 && a[0] == '-'; }
+
 Options parse_args(int argc, char** argv) {
   Options o;
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -201,8 +204,7 @@ Options parse_args(int argc, char** argv) {
   };
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.size() > 1 && a[0] == '-' && a != "-" && a != "--help" && a != "-h" && a != "--version" &&
-        a != "-V")
+    if (is_option(a) && a != "--help" && a != "-h" && a != "--version" && a != "-V")
       o.flags.push_back(a);
     if (a == "--help" || a == "-h")
       o.help = true;
@@ -258,7 +260,7 @@ Options parse_args(int argc, char** argv) {
       o.plugin_options.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (a == "--quiet" || a == "-q")
       o.quiet = true;
-    else if (a.size() > 1 && a[0] == '-' && a != "-")
+    else if (is_option(a))
       throw UsageError("unknown option " + a);
     else if (o.command.empty())
       o.command = a;
@@ -682,9 +684,7 @@ int cmd_timeline(const Options& o) {
   }
   std::vector<const Finding*> tenant;
   for (const Finding& f : report.findings)
-    if (f.subject.user_upn.empty() && f.subject.user_sid.empty() && f.subject.user_dn.empty() &&
-        f.subject.user_sam.empty())
-      tenant.push_back(&f);
+    if (!f.subject.names_user()) tenant.push_back(&f);
   if (!tenant.empty()) {
     std::cout << "\n== tenant-wide / device\n";
     for (const Finding* f : tenant)

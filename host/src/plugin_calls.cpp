@@ -138,9 +138,7 @@ std::optional<PhaseStatement> phase_statement_from_plugin(const json& j,
   st.note = text_of(j, "note");
   if (st.note.empty()) return refuse("phase " + name + ": no note (say why)");
   st.subject = subject_from_plugin(j);
-  const Subject& u = st.subject;
-  if (u.user_sid.empty() && u.user_upn.empty() && u.user_dn.empty() && u.user_sam.empty() &&
-      u.device_name.empty() && u.device_id.empty())
+  if (!st.subject.names_user() && !st.subject.names_device())
     return refuse("phase " + name + ": names neither a user nor a device");
   auto ev = j.find("evidence");
   if (ev == j.end() || !ev->is_array() || ev->empty())

@@ -537,7 +537,6 @@ Report Analysis::finish() {
   AnalyzerOutput from_analyzers;
   if (m.options.analyze)
     from_analyzers = m.options.analyze(analysis_input(report, by_user, m, folder_devices));
-  std::vector<Finding> from_plugins = std::move(from_analyzers.findings);
 
   // The timelines hold most of a run's memory: count first so that every vector gets
   // its exact size (allocated at its first entry, so from the memory the kept entries
@@ -603,10 +602,9 @@ Report Analysis::finish() {
       p.note = st.note;
       p.evidence = st.evidence;
     };
-    const Subject& s = st.subject;
-    if (!(s.user_sid.empty() && s.user_upn.empty() && s.user_dn.empty() && s.user_sam.empty())) {
-      if (UserTimeline* t = timeline_of(identity_of(s, false))) fill(*t);  // that person only
-    } else if (const int d = identity_of(s, true); d >= 0) {
+    if (st.subject.names_user()) {
+      if (UserTimeline* t = timeline_of(identity_of(st.subject, false))) fill(*t);  // them only
+    } else if (const int d = identity_of(st.subject, true); d >= 0) {
       for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it)
         fill(*timeline_of(it->second));
     }
@@ -615,9 +613,9 @@ Report Analysis::finish() {
   KeySyncResult ks = analyze_key_sync(m.keysync, m.graph, report.now, timeline_of, raw);
   m.keysync = {};
   for (auto& f : ks.findings) raw.push_back(std::move(f));
-  for (auto& f : from_plugins) raw.push_back(std::move(f));
+  for (auto& f : from_analyzers.findings) raw.push_back(std::move(f));
   ks.findings = {};
-  from_plugins = {};
+  from_analyzers.findings = {};
   report.sync = ks.sync;
 
   std::map<std::tuple<std::string, int, int>, Finding> grouped;

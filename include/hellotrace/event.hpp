@@ -26,6 +26,11 @@ struct Subject {
   std::string user_sid, user_upn, user_dn, user_sam;
   std::string device_name, device_id, tenant_id, ngc_key_id;
   bool operator==(const Subject&) const = default;
+  // Does it name a person (SID, UPN, DN or account) / a device (name or id)?
+  bool names_user() const {
+    return !(user_sid.empty() && user_upn.empty() && user_dn.empty() && user_sam.empty());
+  }
+  bool names_device() const { return !(device_name.empty() && device_id.empty()); }
 };
 
 struct Position {

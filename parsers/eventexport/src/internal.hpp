@@ -12,27 +12,6 @@
 
 namespace hellotrace::eventexport::detail {
 
-// Counts lines up to increasing offsets of a text (amortized O(size)).
-class LineCounter {
- public:
-  explicit LineCounter(std::string_view text) : text_(text) {}
-  uint64_t line_at(size_t offset) {
-    if (offset > text_.size()) offset = text_.size();
-    if (offset < pos_) {  // went back: recount from the start
-      pos_ = 0;
-      line_ = 1;
-    }
-    for (; pos_ < offset; ++pos_)
-      if (text_[pos_] == '\n') ++line_;
-    return line_;
-  }
-
- private:
-  std::string_view text_;
-  size_t pos_ = 0;
-  uint64_t line_ = 1;
-};
-
 // Decoded text and how decoded offsets map to the file (only for UTF-8 input).
 struct Decoded {
   std::string text;

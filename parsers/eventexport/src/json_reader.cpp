@@ -249,7 +249,7 @@ Stats read_event_json(std::span<const uint8_t> bytes, const RecordFn& on_record,
   detail::Reporter report{on_problem, stats};
   const detail::Decoded in = detail::decode_input(bytes);
   const std::string_view t = in.text;
-  detail::LineCounter lines(t);
+  text::LineCounter lines(t);
   int64_t zone = 0;
   if (auto z = time::parse_offset(options.timezone)) zone = *z;
   Context ctx{report, options, zone, {}, false};

@@ -2,6 +2,7 @@
 // pugixml, so a damaged event costs only itself and memory stays at one event's DOM.
 #include <algorithm>
 #include <cstring>
+#include <hellotrace/text/xml_names.hpp>
 #include <hellotrace/time.hpp>
 #include <pugixml.hpp>
 
@@ -13,18 +14,8 @@ namespace {
 using detail::braced_guid;
 using detail::parse_uint;
 
-// Local name of an element (namespace prefix dropped).
-std::string_view local(const pugi::xml_node& n) {
-  std::string_view name = n.name();
-  const size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-pugi::xml_node child(const pugi::xml_node& n, std::string_view name) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
-    if (c.type() == pugi::node_element && local(c) == name) return c;
-  return {};
-}
+using text::xml::child;
+using text::xml::local_name;
 
 // Text of the direct text/CDATA children, concatenated.
 std::string text_of(const pugi::xml_node& n) {
@@ -44,7 +35,8 @@ bool has_element_children(const pugi::xml_node& n) {
 void flatten(const pugi::xml_node& n, const std::string& path, eventlog::Record& r) {
   for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling()) {
     if (c.type() != pugi::node_element) continue;
-    std::string p = path.empty() ? std::string(local(c)) : path + "/" + std::string(local(c));
+    std::string p =
+        path.empty() ? std::string(local_name(c)) : path + "/" + std::string(local_name(c));
     if (has_element_children(c))
       flatten(c, p, r);
     else
@@ -109,9 +101,9 @@ void fill(const pugi::xml_node& ev, eventlog::Record& r, std::vector<std::string
   if (auto ed = child(ev, "EventData")) {
     for (pugi::xml_node d = ed.first_child(); d; d = d.next_sibling()) {
       if (d.type() != pugi::node_element) continue;
-      if (local(d) == "Data") {
+      if (local_name(d) == "Data") {
         r.data.push_back({d.attribute("Name").value(), text_of(d)});
-      } else if (local(d) == "Binary") {
+      } else if (local_name(d) == "Binary") {
         std::string b = text_of(d);
         if (!b.empty()) r.data.push_back({"Binary", std::move(b)});
       }
@@ -123,7 +115,7 @@ void fill(const pugi::xml_node& ev, eventlog::Record& r, std::vector<std::string
       if (has_element_children(p))
         flatten(p, "", r);
       else
-        r.data.push_back({std::string(local(p)), text_of(p)});
+        r.data.push_back({std::string(local_name(p)), text_of(p)});
       break;  // one provider-specific element
     }
   }
@@ -197,7 +189,7 @@ Stats read_event_xml(std::span<const uint8_t> bytes, const RecordFn& on_record,
   detail::Reporter report{on_problem, stats};
   const detail::Decoded in = detail::decode_input(bytes);
   const std::string_view t = in.text;
-  detail::LineCounter lines(t);
+  text::LineCounter lines(t);
   eventlog::Record r;
   std::vector<std::string> issues;
   size_t pos = find_event_start(t, 0);

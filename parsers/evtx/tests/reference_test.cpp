@@ -96,6 +96,7 @@ std::string shell_quote(const std::string& s) {
 fs::path reference_file(const fs::path& file, const std::string& tool) {
   struct stat st {};
   ::stat(file.c_str(), &st);
+  fs::create_directories(cache_dir());
   const std::string key = file.filename().string() + "." + std::to_string(st.st_size) + "." +
                           std::to_string(static_cast<long long>(st.st_mtime));
   const fs::path out = cache_dir() / (key + "." + tool + ".xml");
@@ -116,15 +117,14 @@ std::string reference_output(const fs::path& file, const std::string& tool) {
 // Produces the missing reference outputs one process per core, slowest first:
 // evtx_dump.py takes minutes on the corpus, and CI has two cores to wait with.
 void prefetch_references(const std::vector<fs::path>& files) {
-  fs::create_directories(cache_dir());
+  fs::create_directories(cache_dir());  // before the workers, which all write there
+  std::vector<fs::path> by_size = files;
+  std::sort(by_size.begin(), by_size.end(), [](const fs::path& a, const fs::path& b) {
+    return fs::file_size(a) > fs::file_size(b);
+  });
   std::vector<std::pair<fs::path, std::string>> jobs;
-  for (const char* tool : {"evtx_dump.py", "evtxexport"}) {
-    std::vector<fs::path> by_size = files;
-    std::sort(by_size.begin(), by_size.end(), [](const fs::path& a, const fs::path& b) {
-      return fs::file_size(a) > fs::file_size(b);
-    });
+  for (const char* tool : {"evtx_dump.py", "evtxexport"})
     for (const auto& f : by_size) jobs.emplace_back(f, tool);
-  }
   std::atomic<size_t> next{0};
   std::vector<std::thread> workers;
   for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i)

@@ -194,16 +194,26 @@ struct Who {
   json tenant = nullptr;
 };
 
+bool by_sid(const std::string& context) { return text::istarts_with(context, "S-1-"); }
+
+// The run's identity of the person of a user context (by SID, or by the account
+// gpresult names), or null when the run does not know them.
+const json* identity_of(const json& input, const Context& c) {
+  if (!c || c->empty()) return nullptr;
+  const char* key = by_sid(*c) ? "sid" : "sam";
+  if (auto ids = input.find("identities"); ids != input.end() && ids->is_array())
+    for (const auto& id : *ids)
+      if (str(id, "type") == "user" && text::iequals(str(id, key), *c)) return &id;
+  return nullptr;
+}
+
 json user_of(const json& input, const Context& c) {
   json u = {{"upn", nullptr}, {"sid", nullptr}, {"dn", nullptr}, {"sam", nullptr}};
   if (!c || c->empty()) return u;
-  const bool by_sid = text::istarts_with(*c, "S-1-");
-  u[by_sid ? "sid" : "sam"] = *c;
-  if (auto ids = input.find("identities"); ids != input.end() && ids->is_array())
-    for (const auto& id : *ids)
-      if (str(id, "type") == "user" && text::iequals(str(id, by_sid ? "sid" : "sam"), *c))
-        for (const char* k : {"upn", "dn", "sam", "sid"})
-          if (!str(id, k).empty()) u[k] = str(id, k);
+  u[by_sid(*c) ? "sid" : "sam"] = *c;
+  if (const json* id = identity_of(input, c))
+    for (const char* k : {"upn", "dn", "sam", "sid"})
+      if (!str(*id, k).empty()) u[k] = str(*id, k);
   return u;
 }
 
@@ -366,17 +376,6 @@ bool accepts_phases(const json& input) {
   return std::find(it->begin(), it->end(), json("phase")) != it->end();
 }
 
-// Is the person of a user context one of the run's identities?
-bool known_user(const json& input, const Context& c) {
-  if (!c || c->empty()) return false;
-  const bool by_sid = text::istarts_with(*c, "S-1-");
-  if (auto ids = input.find("identities"); ids != input.end() && ids->is_array())
-    for (const auto& id : *ids)
-      if (str(id, "type") == "user" && text::iequals(str(id, by_sid ? "sid" : "sam"), *c))
-        return true;
-  return false;
-}
-
 // The "WHfB policy applied" phase as the effective policy says it: done when
 // UsePassportForWork is on, failed when an export shows it off or unset. A person the
 // run knows gets a statement of their own; the other contexts (the machine policy,
@@ -420,7 +419,7 @@ void policy_phase(const json& input, const Device& d, const Who& w, sdk::OutputS
         }
     }
     if (st["evidence"].empty()) continue;
-    if (known_user(input, c)) {
+    if (identity_of(input, c)) {
       st["user"] = user_of(input, c);
       personal.push_back(std::move(st));
     } else {

@@ -13,6 +13,7 @@
 #include <charconv>
 #include <hellotrace/regfile/regfile.hpp>
 #include <hellotrace/text/text.hpp>
+#include <hellotrace/text/xml_names.hpp>
 #include <map>
 #include <pugixml.hpp>
 #include <string>
@@ -89,24 +90,9 @@ const PolicyMap* find_policy(std::string_view name) {
 
 // ---- XML helpers: gpresult qualifies elements with varying prefixes (q1:, q2:, …) ----
 
-std::string_view local_name(const pugi::xml_node& n) {
-  const std::string_view name = n.name();
-  const size_t colon = name.find(':');
-  return colon == std::string_view::npos ? name : name.substr(colon + 1);
-}
-
-pugi::xml_node child(const pugi::xml_node& n, std::string_view name) {
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
-    if (c.type() == pugi::node_element && local_name(c) == name) return c;
-  return {};
-}
-
-std::vector<pugi::xml_node> children(const pugi::xml_node& n, std::string_view name) {
-  std::vector<pugi::xml_node> out;
-  for (pugi::xml_node c = n.first_child(); c; c = c.next_sibling())
-    if (c.type() == pugi::node_element && local_name(c) == name) out.push_back(c);
-  return out;
-}
+using text::xml::child;
+using text::xml::children;
+using text::xml::local_name;
 
 std::string text_of(const pugi::xml_node& n) {
   return n ? text::sanitize_utf8(text::trim(n.child_value())) : std::string();
@@ -120,33 +106,17 @@ std::string text_at(const pugi::xml_node& n, std::string_view name) {
 std::string_view extension_type(const pugi::xml_node& ext) {
   for (pugi::xml_attribute a = ext.first_attribute(); a; a = a.next_attribute()) {
     std::string_view name = a.name();
-    if (name.size() >= 5 && name.substr(name.size() - 5) == ":type") {
-      const std::string_view v = a.value();
-      const size_t colon = v.find(':');
-      return colon == std::string_view::npos ? v : v.substr(colon + 1);
-    }
+    if (name.size() >= 5 && name.substr(name.size() - 5) == ":type")
+      return text::xml::strip_prefix(a.value());
   }
   return {};
 }
 
-// Line numbers of node offsets in the decoded text (lines survive decoding; byte
-// offsets of a UTF-16 file would not).
-class LineIndex {
- public:
-  explicit LineIndex(std::string_view text) {
-    starts_.push_back(0);
-    for (size_t i = 0; i < text.size(); ++i)
-      if (text[i] == '\n') starts_.push_back(i + 1);
-  }
-  uint64_t line_of(ptrdiff_t offset) const {
-    if (offset < 0) return 0;
-    const auto it = std::upper_bound(starts_.begin(), starts_.end(), static_cast<size_t>(offset));
-    return static_cast<uint64_t>(it - starts_.begin());
-  }
-
- private:
-  std::vector<size_t> starts_;
-};
+// The line of a node offset in the decoded text (lines survive decoding; byte offsets
+// of a UTF-16 file would not); 0 when pugixml has no offset.
+uint64_t line_of(text::LineCounter& lines, ptrdiff_t offset) {
+  return offset < 0 ? 0 : lines.line_at(static_cast<size_t>(offset));
+}
 
 // ---- what one scope (ComputerResults / UserResults) received ----
 
@@ -197,7 +167,7 @@ std::string setting_of(const std::string& key, std::string_view value) {
   return std::string(value);
 }
 
-void read_policy(Scope& s, const pugi::xml_node& p, const LineIndex& lines,
+void read_policy(Scope& s, const pugi::xml_node& p, text::LineCounter& lines,
                  std::vector<std::string>& unknown) {
   const std::string name = text_at(p, "Name");
   const std::string category = text_at(p, "Category");
@@ -212,7 +182,7 @@ void read_policy(Scope& s, const pugi::xml_node& p, const LineIndex& lines,
   base.gpo = gpo_name(s, p);
   base.policy = name;
   base.category = category;
-  base.line = lines.line_of(p.offset_debug());
+  base.line = line_of(lines, p.offset_debug());
   base.precedence = precedence_of(p);
   base.type = "REG_DWORD";
   const bool enabled = iequals(state, "Enabled");
@@ -254,13 +224,13 @@ void read_policy(Scope& s, const pugi::xml_node& p, const LineIndex& lines,
       x.value_name = o.value;
       x.setting = setting_of(x.path, o.value);
       x.value = iequals(text_at(box, "State"), "Enabled") ? "1" : "0";
-      x.line = lines.line_of(box.offset_debug());
+      x.line = line_of(lines, box.offset_debug());
       s.settings.push_back(std::move(x));
     }
   }
 }
 
-void read_registry_setting(Scope& s, const pugi::xml_node& r, const LineIndex& lines) {
+void read_registry_setting(Scope& s, const pugi::xml_node& r, text::LineCounter& lines) {
   std::string key_path = text_at(r, "KeyPath");
   const pugi::xml_node v = child(r, "Value");
   if (key_path.empty() || !v) return;
@@ -282,12 +252,12 @@ void read_registry_setting(Scope& s, const pugi::xml_node& r, const LineIndex& l
     x.type = "REG_SZ";
   }
   x.gpo = gpo_name(s, r);
-  x.line = lines.line_of(r.offset_debug());
+  x.line = line_of(lines, r.offset_debug());
   x.precedence = precedence_of(r);
   s.settings.push_back(std::move(x));
 }
 
-Scope read_scope(const pugi::xml_node& results, const std::string& scope, const LineIndex& lines,
+Scope read_scope(const pugi::xml_node& results, const std::string& scope, text::LineCounter& lines,
                  std::vector<std::string>& unknown) {
   Scope s;
   s.scope = scope;
@@ -329,14 +299,14 @@ bool is_gpresult(std::string_view decoded_prefix) {
 
 void parse_gpresult(const sdk::Source& source, std::string_view xml, sdk::EventSink& out) {
   const std::string path(source.path);
-  const LineIndex lines(xml);
+  text::LineCounter lines(xml);
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed =
       doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
   if (!parsed) {
     // pugixml keeps the nodes read before the error: settings above it still count.
     Position at;
-    at.line = lines.line_of(parsed.offset);
+    at.line = line_of(lines, parsed.offset);
     out.warning(at, fmt::format("{} line {}: XML error ({}); settings after this point are "
                                 "not read",
                                 path, at.line, parsed.description()));

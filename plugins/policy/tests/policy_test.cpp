@@ -30,10 +30,13 @@ PluginUnderTest& plugin() {
 
 ParseRun sample(const std::string& name) { return plugin().parse_file(kSamples + name); }
 
-const Event* setting(const ParseRun& r, const std::string& name, const std::string& source = "") {
+// The first policy.setting of that name (and source, scope, when given).
+const Event* setting(const ParseRun& r, const std::string& name, const std::string& source = "",
+                     const std::string& scope = "") {
   for (const auto& e : r.events)
     if (e.kind == "policy.setting" && e.field_or("Setting") == name &&
-        (source.empty() || e.field_or("Source") == source))
+        (source.empty() || e.field_or("Source") == source) &&
+        (scope.empty() || e.field_or("Scope") == scope))
       return &e;
   return nullptr;
 }
@@ -278,11 +281,9 @@ TEST(PolicyParse, NotARegistryExport) {
 
 // ---- gpresult /x ----------------------------------------------------------------------
 
+// A setting of one scope (gpresult reports Group Policy only).
 const Event* gp_setting(const ParseRun& r, const std::string& name, const std::string& scope) {
-  for (const auto& e : r.events)
-    if (e.kind == "policy.setting" && e.field_or("Setting") == name && e.field_or("Scope") == scope)
-      return &e;
-  return nullptr;
+  return setting(r, name, "", scope);
 }
 
 TEST(PolicyGpresult, WinningGpoAndOptionsUtf16) {

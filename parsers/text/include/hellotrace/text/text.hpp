@@ -46,6 +46,29 @@ class Lines {
 
 std::vector<Line> split_lines(std::string_view text);
 
+// The 1-based line of offsets into a text, asked in increasing order (amortized
+// O(size); asking for an earlier offset recounts from the start). For readers that
+// find positions by offset (XML and JSON parsers) and report lines.
+class LineCounter {
+ public:
+  explicit LineCounter(std::string_view text) : text_(text) {}
+  uint64_t line_at(size_t offset) {
+    if (offset > text_.size()) offset = text_.size();
+    if (offset < pos_) {  // went back: recount from the start
+      pos_ = 0;
+      line_ = 1;
+    }
+    for (; pos_ < offset; ++pos_)
+      if (text_[pos_] == '\n') ++line_;
+    return line_;
+  }
+
+ private:
+  std::string_view text_;
+  size_t pos_ = 0;
+  uint64_t line_ = 1;
+};
+
 std::string_view trim(std::string_view s);
 std::string to_lower(std::string_view s);              // ASCII only
 bool iequals(std::string_view a, std::string_view b);  // ASCII case-insensitive
