@@ -379,18 +379,21 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
   size_t parsed = 0;
   pipeline.run(found.files, [&](FileResult& r) {
     const std::string path = r.input.path.string();
-    const std::string status = !r.failed.empty()    ? "failed"
-                               : !r.skipped.empty() ? "skipped"
-                                                    : "parsed";
+    const std::string status = !r.failed.empty()      ? "failed"
+                               : !r.skipped.empty()   ? "skipped"
+                               : !r.container.empty() ? "container"
+                                                      : "parsed";
     const int64_t source_id = store ? store->add_source(path, r.parser, r.input.size, status,
-                                                        r.failed.empty() ? r.skipped : r.failed)
+                                                        !r.failed.empty()    ? r.failed
+                                                        : !r.skipped.empty() ? r.skipped
+                                                                             : r.container)
                                     : 0;
     if (!r.failed.empty()) {
       std::cerr << "hellotrace: " << path << ": cannot read: " << r.failed << "\n";
       ok = false;
     } else if (!r.skipped.empty()) {
       if (!o.quiet) std::cerr << "hellotrace: skipped " << path << ": " << r.skipped << "\n";
-    } else {
+    } else if (r.container.empty()) {
       ++parsed;
     }
     for (const auto& d : r.diagnostics) {

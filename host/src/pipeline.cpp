@@ -48,22 +48,84 @@ struct Collector {
 };
 }  // namespace
 
-FileResult Pipeline::process(const InputFile& input) const {
+// A file or a member of a container, as bytes with the name results cite.
+struct Pipeline::Piece {
+  std::string name;
+  std::span<const uint8_t> bytes;
+  std::string damage;  // why only the first bytes of a damaged member are here
+};
+
+std::vector<FileResult> Pipeline::process(const InputFile& input) const {
   const auto start = std::chrono::steady_clock::now();
-  FileResult r;
-  r.input = input;
+  std::vector<FileResult> out;
   MappedFile map;
   if (std::string why = map.open(input.path); !why.empty()) {
+    FileResult r;
+    r.input = input;
     r.failed = why;
-    return r;
+    out.push_back(std::move(r));
+    return out;
   }
-  const auto bytes = map.bytes();
+  archive::Budget budget;
+  route({input.path.string(), map.bytes(), {}}, 0, budget, out);
+  out.front().input.size = input.size;
+  out.front().seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+void Pipeline::route(const Piece& piece, int depth, archive::Budget& budget,
+                     std::vector<FileResult>& out) const {
+  if (options_.force_parser.empty() && depth < options_.max_nesting &&
+      !archive::detect(piece.bytes).empty())
+    expand_archive(piece, depth, budget, out);
+  else
+    out.push_back(parse(piece));
+}
+
+void Pipeline::expand_archive(const Piece& piece, int depth, archive::Budget& budget,
+                              std::vector<FileResult>& out) const {
+  const size_t head = out.size();
+  out.emplace_back();
+  out[head].input = {piece.name, piece.bytes.size()};
+  std::vector<FileResult> members;
+  const archive::Result read =
+      archive::read(piece.bytes, options_.archive_limits, budget, [&](archive::Member& m) {
+        route({piece.name + "!/" + m.path, m.data, std::move(m.damage)}, depth + 1, budget,
+              members);
+      });
+  // Members that were not read are results of their own, in stored order.
+  for (const auto& p : read.problems) {
+    if (p.member.empty()) {
+      Diagnostic d{HT_DIAG_ERROR, {}, p.message};
+      d.position.record = p.index;
+      out[head].diagnostics.push_back(std::move(d));
+      continue;
+    }
+    FileResult r;
+    r.input = {piece.name + "!/" + p.member, 0};
+    r.failed = p.message;
+    members.push_back(std::move(r));
+  }
+  std::stable_sort(members.begin(), members.end(), [](const FileResult& a, const FileResult& b) {
+    return a.input.path.string() < b.input.path.string();
+  });
+  out[head].container = fmt::format("{} archive ({}), {} member(s) read",
+                                    archive::detect(piece.bytes), read.format, read.read);
+  for (auto& m : members) out.push_back(std::move(m));
+}
+
+FileResult Pipeline::parse(const Piece& piece) const {
+  FileResult r;
+  r.input = {piece.name, piece.bytes.size()};
+  const auto bytes = piece.bytes;
+  if (!piece.damage.empty()) r.diagnostics.push_back({HT_DIAG_WARNING, {}, piece.damage});
   if (bytes.empty()) {
     r.skipped = "empty file";
     return r;
   }
   const Plugin* best = nullptr;
-  const std::string name = input.path.filename().string();
+  const std::string name = r.input.path.filename().string();
   if (!options_.force_parser.empty()) {
     best = registry_.find(options_.force_parser);
     r.score = 100;
@@ -82,19 +144,17 @@ FileResult Pipeline::process(const InputFile& input) const {
     return r;
   }
   r.parser = best->name();
-  Collector collector{&r, r.parser, input.path.string()};
+  Collector collector{&r, r.parser, piece.name};
   ht_event_sink sink{&collector, &Collector::emit, &Collector::diagnose};
-  const std::string path = input.path.string();
   ht_source src{};
   src.struct_size = sizeof src;
-  src.path = to_ht(path);
+  src.path = to_ht(piece.name);
   src.data = bytes.data();
   src.size = bytes.size();
   src.options_json = to_ht(options_.options_json);
   const int rc = best->table().parse(best->instance(), &src, &sink);
   if (rc == HT_FAILED && r.events.empty() && r.diagnostics.empty())
     r.diagnostics.push_back({HT_DIAG_ERROR, {}, "parser " + r.parser + " failed"});
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return r;
 }
 
@@ -103,10 +163,8 @@ void Pipeline::run(const std::vector<InputFile>& files,
   unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(files.size())));
   if (threads <= 1) {
-    for (const auto& f : files) {
-      FileResult r = process(f);
-      on_result(r);
-    }
+    for (const auto& f : files)
+      for (FileResult& r : process(f)) on_result(r);
     return;
   }
   // Workers take files in order; results wait in `done` until their turn. The
@@ -114,7 +172,7 @@ void Pipeline::run(const std::vector<InputFile>& files,
   const size_t window = threads * 4;
   std::mutex mu;
   std::condition_variable cv;
-  std::map<size_t, FileResult> done;
+  std::map<size_t, std::vector<FileResult>> done;
   size_t next_take = 0, next_deliver = 0;
   auto worker = [&] {
     for (;;) {
@@ -126,7 +184,7 @@ void Pipeline::run(const std::vector<InputFile>& files,
         if (next_take >= files.size()) return;
         index = next_take++;
       }
-      FileResult r = process(files[index]);
+      std::vector<FileResult> r = process(files[index]);
       {
         std::lock_guard lock(mu);
         done.emplace(index, std::move(r));
@@ -137,14 +195,14 @@ void Pipeline::run(const std::vector<InputFile>& files,
   std::vector<std::jthread> pool;
   for (unsigned i = 0; i < threads; ++i) pool.emplace_back(worker);
   while (next_deliver < files.size()) {
-    FileResult r;
+    std::vector<FileResult> results;
     {
       std::unique_lock lock(mu);
       cv.wait(lock, [&] { return done.count(next_deliver) > 0; });
       auto node = done.extract(next_deliver);
-      r = std::move(node.mapped());
+      results = std::move(node.mapped());
     }
-    on_result(r);
+    for (FileResult& r : results) on_result(r);
     {
       std::lock_guard lock(mu);
       ++next_deliver;

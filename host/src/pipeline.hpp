@@ -1,10 +1,14 @@
 // Routes each input file to the parser that claims it best, and parses files in
-// parallel. A reader may rely on: results are delivered on the calling thread in
-// input order; at most a bounded number of parsed files wait in memory; every file
-// gets a result (parsed, skipped with a reason, or failed with a reason).
+// parallel. An archive (zip, cab, 7z) is a container: its members are routed the same
+// way, read in memory, named "bundle.zip!/path/in/zip". A reader may rely on: results
+// are delivered on the calling thread in input order (a container's result first, then
+// its members' in path order, as a folder's files); at most a bounded number of parsed files wait
+// in memory; every file and member gets a result (parsed, skipped with a reason, or failed with a
+// reason).
 #pragma once
 
 #include <functional>
+#include <hellotrace/archive/archive.hpp>
 #include <hellotrace/event.hpp>
 #include <string>
 #include <vector>
@@ -24,13 +28,14 @@ struct Diagnostic {
 std::string format_diagnostic(const std::string& file, const Diagnostic& d);
 
 struct FileResult {
-  InputFile input;
+  InputFile input;     // for a member: "bundle.zip!/dir/file.txt" and its expanded size
   std::string parser;  // plugin name, empty when skipped
   int score = 0;
   std::vector<Event> events;
   std::vector<Diagnostic> diagnostics;
-  std::string skipped;  // why nobody claimed it
-  std::string failed;   // why it could not be read at all
+  std::string skipped;    // why nobody claimed it
+  std::string failed;     // why it could not be read at all
+  std::string container;  // a container's description ("zip archive, 4 member(s) read")
   double seconds = 0;
 };
 
@@ -38,16 +43,26 @@ struct PipelineOptions {
   unsigned threads = 0;             // 0: one per core
   std::string options_json = "{}";  // given to parse() (timezone, …)
   std::string force_parser;         // route every file to this plugin
+  archive::Limits archive_limits;   // against decompression bombs, per input file
+  int max_nesting = 3;              // archives inside archives
 };
 
 class Pipeline {
  public:
   Pipeline(const Registry& registry, PipelineOptions options);
   void run(const std::vector<InputFile>& files, const std::function<void(FileResult&)>& on_result);
-  // Sniffs and parses one file (used by run() on worker threads).
-  FileResult process(const InputFile& file) const;
+  // Sniffs and parses one file, or expands a container into its members (used by
+  // run() on worker threads). Never empty.
+  std::vector<FileResult> process(const InputFile& file) const;
 
  private:
+  struct Piece;
+  void route(const Piece& piece, int depth, archive::Budget& budget,
+             std::vector<FileResult>& out) const;
+  void expand_archive(const Piece& piece, int depth, archive::Budget& budget,
+                      std::vector<FileResult>& out) const;
+  FileResult parse(const Piece& piece) const;
+
   const Registry& registry_;
   PipelineOptions options_;
   std::vector<const Plugin*> parsers_;

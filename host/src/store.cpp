@@ -22,7 +22,7 @@ CREATE TABLE sources (
   path TEXT NOT NULL,          -- as given on the command line
   parser TEXT,                 -- plugin that read it; NULL when skipped
   size INTEGER,
-  status TEXT NOT NULL,        -- parsed | skipped | failed
+  status TEXT NOT NULL,        -- parsed | skipped | failed | container
   reason TEXT,                 -- why skipped or failed
   events INTEGER DEFAULT 0
 );
@@ -76,7 +76,7 @@ CREATE VIEW blocked_users AS
 CREATE VIEW findings_by_rule AS
   SELECT rule, severity, count(*) AS subjects FROM findings GROUP BY rule, severity;
 CREATE VIEW skipped_sources AS
-  SELECT path, status, reason FROM sources WHERE status <> 'parsed';
+  SELECT path, status, reason FROM sources WHERE status NOT IN ('parsed', 'container');
 )SQL";
 }
 
