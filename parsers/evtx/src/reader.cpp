@@ -1589,7 +1589,9 @@ Stats Reader::run() {
   const size_t size = file_.size();
   char buf[200];
   if (size < 8 || std::memcmp(f, "ElfFile", 8) != 0) {
-    problem(0, -1, "no ElfFile magic: not an EVTX file header; looking for chunks anyway");
+    problem(
+        0, -1,
+        "no ElfFile magic (damaged or not an EVTX file header); recovering the chunks that follow");
   } else if (size < 128) {
     problem(0, -1, "file cut short inside its header");
   } else {
@@ -1607,6 +1609,12 @@ Stats Reader::run() {
     const size_t avail = std::min<size_t>(kChunkSize, size - off);
     const uint8_t* c = f + off;
     if (avail >= 8 && std::memcmp(c, "ElfChnk", 8) == 0) {
+      read_chunk(static_cast<int64_t>(i), off, avail);
+    } else if (avail >= kChunkHeaderSize + 8 && u32(c + kChunkHeaderSize) == 0x00002a2a) {
+      // The magic is gone but the first record sits where a chunk's first record sits:
+      // a damaged chunk header, not foreign data. Its records carry their own checks.
+      problem(off, static_cast<int64_t>(i),
+              "ElfChnk magic damaged, but a record starts at chunk offset 0x200; read as a chunk");
       read_chunk(static_cast<int64_t>(i), off, avail);
     } else if (!all_zero(c, avail)) {
       ++stats_.chunks_skipped;
@@ -1637,7 +1645,10 @@ uint32_t crc32(std::span<const uint8_t> bytes, uint32_t crc) {
 }
 
 bool looks_like_evtx(std::span<const uint8_t> prefix) {
-  return prefix.size() >= 8 && std::memcmp(prefix.data(), "ElfFile", 8) == 0;
+  if (prefix.size() >= 8 && std::memcmp(prefix.data(), "ElfFile", 8) == 0) return true;
+  // A damaged file header in front of an intact first chunk is still an event log.
+  return prefix.size() >= kFileHeaderSize + 8 &&
+         std::memcmp(prefix.data() + kFileHeaderSize, "ElfChnk", 8) == 0;
 }
 
 Stats read(std::span<const uint8_t> file, FunctionRef<bool(const eventlog::Record&)> on_record,

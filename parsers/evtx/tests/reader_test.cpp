@@ -71,6 +71,13 @@ TEST(EvtxReader, LooksLikeEvtx) {
   EXPECT_TRUE(evtx::looks_like_evtx(good));
   EXPECT_FALSE(evtx::looks_like_evtx(bad));
   EXPECT_FALSE(evtx::looks_like_evtx(std::span<const uint8_t>(good, 4)));
+  // A damaged file header: the first chunk's magic at 4096 still says "event log".
+  std::vector<uint8_t> header_damaged(8192, 0x5A);
+  std::memcpy(header_damaged.data() + evtx::kFileHeaderSize, "ElfChnk", 8);
+  EXPECT_TRUE(evtx::looks_like_evtx(header_damaged));
+  EXPECT_FALSE(evtx::looks_like_evtx(std::span<const uint8_t>(header_damaged.data(), 4100)));
+  header_damaged[evtx::kFileHeaderSize] = 'X';
+  EXPECT_FALSE(evtx::looks_like_evtx(header_damaged));
 }
 
 TEST(EvtxReader, GarbageAndTinyInputsYieldNothingAndDoNotCrash) {
@@ -253,15 +260,40 @@ TEST_F(Damaged, FlippedChunkHeaderBytes) {
   EXPECT_GE(r.records.size(), full_.records.size() - 1);
 }
 
-TEST_F(Damaged, ZeroedChunkMagic) {
+TEST_F(Damaged, ZeroedChunkMagicIsReadAsADamagedChunk) {
+  // The first record still starts at 0x200: the header is damaged, the records are not.
   auto b = bytes_;
   const size_t chunk = 2, at = evtx::kFileHeaderSize + chunk * evtx::kChunkSize;
   std::memset(b.data() + at, 0, 8);
   auto r = read_all(b);
-  EXPECT_TRUE(any_problem(r, chunk, "without ElfChnk magic"));
+  EXPECT_TRUE(any_problem(r, chunk, "ElfChnk magic damaged, but a record starts"));
+  EXPECT_TRUE(any_problem(r, chunk, "chunk header CRC32 mismatch"));
+  EXPECT_EQ(r.stats.chunks_skipped, 0u);
+  EXPECT_EQ(r.records.size(), full_.records.size());
+  for (const auto& p : r.problems) EXPECT_EQ(p.chunk, static_cast<int64_t>(chunk));
+}
+
+TEST_F(Damaged, ChunkWithoutMagicOrFirstRecordIsReportedAndSkipped) {
+  auto b = bytes_;
+  const size_t chunk = 2, at = evtx::kFileHeaderSize + chunk * evtx::kChunkSize;
+  std::memset(b.data() + at, 0, 8);
+  std::memset(b.data() + at + 512, 0x41, 4);  // no record magic where the first record sits
+  auto r = read_all(b);
+  EXPECT_TRUE(any_problem(r, chunk, "without ElfChnk magic; skipped"));
   EXPECT_EQ(r.stats.chunks_skipped, 1u);
   EXPECT_EQ(r.records.size(), full_.records.size() - records_in_chunk(chunk));
   for (const auto& p : r.problems) EXPECT_EQ(p.offset, at);
+}
+
+TEST_F(Damaged, DamagedFileHeaderMagicStillReadsEveryChunk) {
+  auto b = bytes_;
+  std::memcpy(b.data(), "XXXXXXXX", 8);
+  EXPECT_TRUE(evtx::looks_like_evtx(std::span<const uint8_t>(b.data(), 8192)))
+      << "the first chunk's magic at 4096 identifies the file";
+  auto r = read_all(b);
+  EXPECT_TRUE(any_problem(r, -1, "no ElfFile magic"));
+  EXPECT_TRUE(any_problem(r, -1, "recovering the chunks"));
+  EXPECT_EQ(r.records.size(), full_.records.size());
 }
 
 TEST_F(Damaged, CorruptNameOffsetInATemplate) {

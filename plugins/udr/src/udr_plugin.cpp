@@ -82,8 +82,13 @@ class UdrPlugin : public sdk::Plugin {
               p.chunk < 0 ? std::string("file header") : fmt::format("chunk {}", p.chunk);
           out.warning({HT_NO_NUMBER, p.offset, HT_NO_NUMBER}, fmt::format("{}: {}", where, p.what));
         });
-    if (stats.records == 0 && stats.chunks == 0)
-      out.warning({}, "no event records found (empty or unreadable log)");
+    // A log that is damaged beyond recovery is an error, not an empty log: the run must
+    // not read as "nothing wrong found".
+    if (stats.records == 0 && stats.problems > 0)
+      out.error({}, fmt::format("no event record could be recovered ({} problem(s) above)",
+                                stats.problems));
+    else if (stats.records == 0)
+      out.warning({}, "no event records found (empty log)");
   }
 };
 

@@ -36,8 +36,9 @@
 //    A CRC mismatch alone does not drop anything: records are read when structurally
 //    sound. Every 64 KiB block that carries the "ElfChnk" magic is read, including
 //    chunks beyond the file header's chunk count (dirty logs); all-zero blocks
-//    (pre-allocated space) are skipped silently; other blocks without magic are
-//    reported and skipped. A record whose BinXML cannot be decoded is reported and
+//    (pre-allocated space) are skipped silently; a block whose magic is damaged but
+//    whose first record starts at offset 0x200 is reported and read as a chunk; other
+//    blocks without magic are reported and skipped. A record whose BinXML cannot be decoded is reported and
 //    not emitted (no half-filled Records).
 //  * read() is reentrant: all state lives in the call (files may be read in parallel).
 #pragma once
@@ -93,7 +94,9 @@ struct Stats {
 Stats read(std::span<const uint8_t> file, FunctionRef<bool(const eventlog::Record&)> on_record,
            FunctionRef<void(const Problem&)> on_problem);
 
-// True when the bytes start with the file header magic "ElfFile\0".
+// True when the bytes start with the file header magic "ElfFile\0", or when the file
+// header is damaged but the first chunk's magic "ElfChnk\0" stands at offset 4096 (the
+// prefix must then hold at least 4104 bytes; sniffing sees 8 KiB).
 bool looks_like_evtx(std::span<const uint8_t> prefix);
 
 // CRC-32 (ISO-HDLC, as used by EVTX headers); exposed for tests.
