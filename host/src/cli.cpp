@@ -19,6 +19,7 @@
 
 #include "discovery.hpp"
 #include "loader.hpp"
+#include "output_file.hpp"
 #include "output_json.hpp"
 #include "pipeline.hpp"
 #include "plugin_calls.hpp"
@@ -70,7 +71,7 @@ const char* kCommonHelp = R"(Input options:
                      the build tree and the install prefix)
   --parser NAME      read every file with this parser instead of sniffing
   --timezone ZONE    zone of times the exports print without one: UTC (default), +03:00, -05:00
-  --threads N        parse N files at a time (default: one per core)
+  --threads N        parse N files at a time, 1 to 1024 (default: one per core)
   --quiet            no progress or per-file messages on stderr
   --probe NAME       also read a live system with this probe plugin (repeatable)
   --option KEY=VALUE an option for probe and action plugins, e.g. tcti=device:/dev/tpmrm0
@@ -124,7 +125,9 @@ with --action) turn the findings into artifacts under DIR: the re-enrollment pla
 PowerShell script that supports -WhatIf, Intune detect/remediate scripts, a Markdown
 version for humans.
 
-  --out DIR          folder for the artifacts (created; files in it are replaced)
+  --out DIR          folder for the artifacts (created; the files of an earlier plan in it
+                     are removed; a folder holding other files is refused)
+  --force            write into a folder that holds other files (they are kept)
   --action NAME      only this action plugin (default: every one loaded)
   --option KEY=VALUE option for the action plugins, e.g. sync_server=AADC01 (repeatable)
   --now TIME, --user UPN|SID, --rules DIR   as for 'analyze'
@@ -159,7 +162,7 @@ struct Options {
   std::vector<std::pair<std::string, std::string>> plugin_options;  // --option KEY=VALUE
   std::string out_dir;
   std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
-  bool redact = false;
+  bool redact = false, force = false;
   unsigned threads = 0;
   bool quiet = false, json_list = false, help = false, version = false;
   std::vector<std::string> flags;  // the options as given, to check they apply
@@ -177,7 +180,8 @@ void check_options_apply(const Options& o) {
         "--fail-on", "--probe", "--option"}},
       {"events", {"--db"}},
       {"timeline", {"--now", "--user", "--rules", "--redact", "--probe", "--option"}},
-      {"plan", {"--out", "--action", "--option", "--now", "--user", "--rules", "--probe"}},
+      {"plan",
+       {"--out", "--force", "--action", "--option", "--now", "--user", "--rules", "--probe"}},
       {"probe", {"--option", "--json", "--plugin-dir", "--timezone", "--quiet", "-q"}},
       {"plugins", {"--json", "--plugin-dir"}},
       {"rules", {"--json", "--rules", "--validate"}},
@@ -191,6 +195,20 @@ void check_options_apply(const Options& o) {
                        " --help')");
 }
 
+constexpr unsigned kMaxThreads = 1024;
+
+// Digits only, 1 to kMaxThreads: "-1", "5x" and "99999999999" are not thread counts.
+unsigned parse_threads(const std::string& v) {
+  unsigned n = 0;
+  bool ok = !v.empty() && v.size() <= 4;
+  for (char c : v) ok = ok && c >= '0' && c <= '9';
+  if (ok) n = static_cast<unsigned>(std::stoul(v));
+  if (!ok || n < 1 || n > kMaxThreads)
+    throw UsageError(
+        fmt::format("--threads takes a number from 1 to {}, not '{}'", kMaxThreads, v));
+  return n;
+}
+
 // "--json", "-q": an option, not a path or the "-" that means stdout.
 bool is_option(const std::string& a) { return a.size() > 1 && a[0] == '-'; }
 
@@ -200,6 +218,9 @@ Options parse_args(int argc, char** argv) {
   size_t i = 0;
   auto value = [&](const std::string& flag) -> std::string {
     if (i + 1 >= args.size()) throw UsageError(flag + " needs a value");
+    // An empty value would read as "option not given" (no --db, no --fail-on, the
+    // default --now): refused, never silently dropped.
+    if (args[i + 1].empty()) throw UsageError(flag + " needs a value, not ''");
     return args[++i];
   };
   for (; i < args.size(); ++i) {
@@ -218,16 +239,11 @@ Options parse_args(int argc, char** argv) {
       o.parser = value(a);
     else if (a == "--timezone")
       o.timezone = value(a);
-    else if (a == "--threads") {
-      const std::string v = value(a);
-      try {
-        o.threads = static_cast<unsigned>(std::stoul(v));
-      } catch (...) {
-        throw UsageError("--threads needs a number, not '" + v + "'");
-      }
-    } else if (a == "--json") {
+    else if (a == "--threads")
+      o.threads = parse_threads(value(a));
+    else if (a == "--json") {
       if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0))
-        o.json_out = args[++i];
+        o.json_out = value(a);
       else
         o.json_list = true;
     } else if (a == "--db")
@@ -260,6 +276,8 @@ Options parse_args(int argc, char** argv) {
       o.plugin_options.emplace_back(v.substr(0, eq), v.substr(eq + 1));
     } else if (a == "--quiet" || a == "-q")
       o.quiet = true;
+    else if (a == "--force")
+      o.force = true;
     else if (is_option(a))
       throw UsageError("unknown option " + a);
     else if (o.command.empty())
@@ -281,13 +299,33 @@ nlohmann::json plugin_options_json(const Options& o) {
   return j;
 }
 
-// The zones parse_iso() reads after a time: "UTC", "Z", "GMT", "+03", "+03:00", "+0300".
+// Real zones lie within ±14:00 (Kiribati, +14:00; Baker Island, -12:00).
+constexpr int64_t kMaxZoneOffset = 14 * time::kTicksPerHour;
+
+// The zones parse_iso() reads after a time ("UTC", "Z", "GMT", "+03", "+03:00",
+// "+0300"), minutes below 60 and within ±14:00: "+23:59" is no zone, and every parser
+// would fall back to UTC for it.
+std::optional<int64_t> zone_offset(std::string_view zone) {
+  time::OffsetSyntax syntax = time::kIsoZone;
+  syntax.bounded = true;
+  syntax.empty_is_utc = false;
+  const auto offset = time::parse_offset(zone, syntax);
+  if (!offset || *offset > kMaxZoneOffset || *offset < -kMaxZoneOffset) return std::nullopt;
+  return offset;
+}
+
 void check_timezone(const std::string& tz) {
-  if (!time::parse_offset(tz, time::kIsoZone))
-    throw UsageError("--timezone takes UTC or an offset like +03:00, not '" + tz + "'");
+  if (!zone_offset(tz))
+    throw UsageError("--timezone takes UTC or an offset from -14:00 to +14:00 like +03:00, not '" +
+                     tz + "'");
 }
 
 void load_plugins(Registry& registry, const Options& o) {
+  for (const fs::path& dir : o.plugin_dirs) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec))
+      throw UsageError("--plugin-dir " + dir.string() + ": no such folder");
+  }
   LoadOptions lo;
   lo.plugin_dirs = o.plugin_dirs;
   registry.load(lo);
@@ -349,20 +387,99 @@ class Progress {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-std::ostream* open_output(const std::string& where, std::unique_ptr<std::ofstream>& file) {
-  if (where == "-") return &std::cout;
-  file = std::make_unique<std::ofstream>(where, std::ios::binary | std::ios::trunc);
-  if (!*file) throw UsageError("cannot write " + where);
-  return file.get();
+// The inputs of a run, found before anything is read or written: outputs are checked
+// against them (never written over an input) before the work starts.
+struct Inputs {
+  Discovery found;
+  InputSet files;
+};
+
+Inputs find_inputs(const Options& o) {
+  if (o.paths.empty()) throw UsageError("no input: name files or folders to read");
+  Inputs in;
+  in.found = discover(o.paths);
+  for (const InputFile& f : in.found.files) in.files.add(f.path);
+  return in;
 }
 
+// How each output's earlier files begin: such a file may be replaced even where a parser
+// would read it (the keycred parser reads findings that quote key credentials).
+bool earlier_output_of(const std::string& role, std::string_view head, const std::string& parser,
+                       bool probe) {
+  if (role == "--json")
+    return probe ? parser == "events" : head.starts_with("{\"schema\":\"hellotrace.finding/");
+  if (role == "--html") return head.find("<title>hellotrace report") != std::string_view::npos;
+  if (role == "--markdown") return head.find(" · hellotrace ") != std::string_view::npos;
+  if (role == "--db") return head.starts_with(std::string_view("SQLite format 3\0", 16));
+  return false;
+}
+
+// Checks every output file the options name before any work (output_file.hpp): a
+// refused target is a usage error, nothing is read or written.
+void check_outputs(const Options& o, const Inputs& in, const Registry& registry) {
+  const Pipeline sniffer(registry, PipelineOptions{});
+  const InputRecogniser recognise = [&](const fs::path& p) { return sniffer.recognise(p); };
+  std::map<fs::path, std::string> seen;  // canonical target → option
+  for (const auto& [role, target] : {std::pair<std::string, std::string>{"--json", o.json_out},
+                                     {"--html", o.html},
+                                     {"--markdown", o.markdown},
+                                     {"--db", o.db}}) {
+    if (target.empty()) continue;
+    const EarlierOutput earlier = [&, role = role](std::string_view head,
+                                                   const std::string& parser) {
+      return earlier_output_of(role, head, parser, o.command == "probe");
+    };
+    try {
+      check_output_target(role, target, in.files, recognise, earlier);
+    } catch (const OutputError& e) {
+      throw UsageError(e.what());
+    }
+    if (target == "-") continue;
+    std::error_code ec;
+    const fs::path key = fs::weakly_canonical(target, ec);
+    if (const auto [it, fresh] = seen.emplace(ec ? fs::path(target) : key, role); !fresh)
+      throw UsageError(
+          fmt::format("{} {}: refused: {} writes the same file", role, target, it->second));
+  }
+}
+
+// --db: a database that fails (cannot be created, a full disk, SQLite's limits) is
+// reported and dropped; the other outputs are still written, and the run exits 2.
+class Database {
+ public:
+  explicit Database(const std::string& path) : path_(path) {
+    if (!path.empty()) attempt([&] { store_ = std::make_unique<Store>(path); });
+  }
+  template <typename F>
+  void use(F&& f) {
+    if (store_) attempt([&] { f(*store_); });
+  }
+  bool wanted() const { return !path_.empty(); }
+  bool failed() const { return failed_; }
+
+ private:
+  template <typename F>
+  void attempt(F&& f) {
+    try {
+      f();
+    } catch (const std::exception& e) {
+      std::cerr << "hellotrace: --db " << path_ << ": " << e.what()
+                << "; the database is not written\n";
+      failed_ = true;
+      store_.reset();  // removes its temporary file
+    }
+  }
+  std::string path_;
+  std::unique_ptr<Store> store_;
+  bool failed_ = false;
+};
+
 // Parses every input; hands each event to `on_event`. Returns false when an input
-// could not be read at all.
-bool read_inputs(const Options& o, const Registry& registry, Store* store,
+// could not be read at all, or when nothing could be read.
+bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, Database* db,
                  const std::function<void(const Event&)>& on_event,
                  size_t* parsed_files = nullptr) {
-  if (o.paths.empty()) throw UsageError("no input: name files or folders to read");
-  Discovery found = discover(o.paths);
+  const Discovery& found = in.found;
   bool ok = found.errors.empty();
   for (const auto& e : found.errors) std::cerr << "hellotrace: " << e << "\n";
   if (registry.with(HT_CAP_PARSE).empty()) {
@@ -379,15 +496,23 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
   size_t parsed = 0;
   pipeline.run(found.files, [&](FileResult& r) {
     const std::string path = r.input.path.string();
+    // A file a parser took but could not read anything from (it said so with an
+    // error) was not read: counting it as read would turn damage into an all-clear.
+    if (r.failed.empty() && r.events.empty() && r.container.empty())
+      for (const auto& d : r.diagnostics)
+        if (d.severity >= HT_DIAG_ERROR && r.failed.empty()) r.failed = d.message;
     const std::string status = !r.failed.empty()      ? "failed"
                                : !r.skipped.empty()   ? "skipped"
                                : !r.container.empty() ? "container"
                                                       : "parsed";
-    const int64_t source_id = store ? store->add_source(path, r.parser, r.input.size, status,
-                                                        !r.failed.empty()    ? r.failed
-                                                        : !r.skipped.empty() ? r.skipped
-                                                                             : r.container)
-                                    : 0;
+    int64_t source_id = 0;
+    if (db)
+      db->use([&](Store& s) {
+        source_id = s.add_source(path, r.parser, r.input.size, status,
+                                 !r.failed.empty()    ? r.failed
+                                 : !r.skipped.empty() ? r.skipped
+                                                      : r.container);
+      });
     if (!r.failed.empty()) {
       std::cerr << "hellotrace: " << path << ": cannot read: " << r.failed << "\n";
       ok = false;
@@ -397,22 +522,28 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
       ++parsed;
     }
     for (const auto& d : r.diagnostics) {
-      if (store) store->add_diagnostic(source_id, d.severity, d.position, d.message);
+      if (db)
+        db->use([&](Store& s) { s.add_diagnostic(source_id, d.severity, d.position, d.message); });
       if (!o.quiet || d.severity >= HT_DIAG_ERROR)
         std::cerr << "hellotrace: " << format_diagnostic(path, d) << "\n";
     }
-    for (const Event& e : r.events) {
-      if (store) store->add_event(source_id, e);
-      on_event(e);
-    }
+    if (db)
+      db->use([&](Store& s) {
+        for (const Event& e : r.events) s.add_event(source_id, e);
+        s.set_source_events(source_id, r.events.size());
+      });
+    for (const Event& e : r.events) on_event(e);
     events += r.events.size();
-    if (store) store->set_source_events(source_id, r.events.size());
     progress.update(r.input.size, events);
   });
   if (parsed_files) *parsed_files = parsed;
-  if (parsed == 0 && !found.files.empty()) {
-    std::cerr << "hellotrace: none of the " << found.files.size()
-              << " input file(s) could be read\n";
+  if (parsed == 0) {
+    // Nothing read is no all-clear: an empty or unreadable folder ends here.
+    std::cerr << "hellotrace: nothing to analyze: "
+              << (found.files.empty() ? "no input file found"
+                                      : fmt::format("none of the {} input file(s) could be read",
+                                                    found.files.size()))
+              << "\n";
     ok = false;
   }
   return ok;
@@ -421,22 +552,31 @@ bool read_inputs(const Options& o, const Registry& registry, Store* store,
 std::optional<int64_t> parse_now(const Options& o) {
   if (o.now.empty()) return std::nullopt;
   auto now = time::parse_iso(o.now);
+  // parse_iso() reads any two-digit offset; the zone after the time must be a real one.
+  const size_t date = o.now.find_first_not_of(" \t");  // parse_iso() skips leading blanks
+  const size_t time_part = date == std::string::npos ? date : o.now.find_first_of("Tt ", date + 10);
+  const size_t zone =
+      time_part == std::string::npos ? std::string::npos : o.now.find_first_of("+-", time_part);
+  if (now && zone != std::string::npos && !zone_offset(std::string_view(o.now).substr(zone)))
+    now.reset();
   if (!now)
-    throw UsageError("--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z, not '" + o.now +
-                     "'");
+    throw UsageError(
+        "--now takes an ISO 8601 time such as 2025-01-31T12:00:00Z (zone within ±14:00), not '" +
+        o.now + "'");
   return now;
 }
 
 struct Correlated {
   Report report;
   bool ok = true;
-  size_t inputs = 0;  // files read
+  size_t inputs = 0;          // files read
+  bool nothing_read = false;  // inputs named, none readable, no probe: nothing to report on
 };
 
 // Inputs and probes → events → correlation, rules, key-sync reasoning and analyzer
 // plugins → one report.
 Correlated correlate(const Options& o, const RuleSet& rules, const Registry& registry,
-                     Store* store) {
+                     const Inputs* inputs, Database* db) {
   Analyzers analyzers(registry);
   AnalysisOptions ao;
   ao.now = parse_now(o);
@@ -454,21 +594,25 @@ Correlated correlate(const Options& o, const RuleSet& rules, const Registry& reg
     }
     analysis.observe(e);
   };
-  if (!o.paths.empty() || o.probes.empty())
-    c.ok = read_inputs(o, registry, store, observe, &c.inputs);
+  if (inputs) {
+    c.ok = read_inputs(o, registry, *inputs, db, observe, &c.inputs);
+    c.nothing_read = c.inputs == 0 && o.probes.empty();
+  }
   for (const std::string& name : o.probes) {
     const Plugin* p = registry.find(name);
     if (!p || !p->can(HT_CAP_PROBE))
       throw UsageError("--probe " + name +
                        ": no probe plugin of that name (see 'hellotrace plugins')");
-    const int64_t source_id = store ? store->add_source("probe:" + name, name, 0, "parsed", "") : 0;
+    int64_t source_id = 0;
+    if (db)
+      db->use([&](Store& s) { source_id = s.add_source("probe:" + name, name, 0, "parsed", ""); });
     uint64_t events = 0;
     ProbeResult r = run_probe(*p, plugin_options_json(o).dump(), [&](Event& e) {
-      if (store) store->add_event(source_id, e);
+      if (db) db->use([&](Store& s) { s.add_event(source_id, e); });
       ++events;
       observe(e);
     });
-    if (store) store->set_source_events(source_id, events);
+    if (db) db->use([&](Store& s) { s.set_source_events(source_id, events); });
     for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
     if (!r.ok) {
       std::cerr << "hellotrace: probe " << name << " failed\n";
@@ -484,20 +628,43 @@ int cmd_events(const Options& o) {
   if (o.help) return std::cout << kEventsHelp << "\n" << kCommonHelp, kExitOk;
   Registry registry;
   load_plugins(registry, o);
-  std::unique_ptr<Store> store;
-  if (!o.db.empty()) store = std::make_unique<Store>(o.db);
+  const Inputs inputs = find_inputs(o);
+  check_outputs(o, inputs, registry);
+  Database db(o.db);
   std::string buffer;
-  const bool ok = read_inputs(o, registry, store.get(), [&](const Event& e) {
+  // After a failed write (a full disk) std::cout writes nothing more; check_stdout() in
+  // main() says why.
+  auto flush = [&] {
+    std::cout.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    buffer.clear();
+  };
+  bool ok = read_inputs(o, registry, inputs, &db, [&](const Event& e) {
     append_event_line(buffer, e);
-    if (buffer.size() >= (1 << 16)) {
-      std::fwrite(buffer.data(), 1, buffer.size(), stdout);
-      buffer.clear();
-    }
+    if (buffer.size() >= (1 << 16)) flush();
   });
-  std::fwrite(buffer.data(), 1, buffer.size(), stdout);
-  std::fflush(stdout);
-  if (store) store->commit();
-  return ok ? kExitOk : kExitUsage;
+  flush();
+  db.use([](Store& s) { s.commit(); });
+  return ok && !db.failed() ? kExitOk : kExitUsage;
+}
+
+// The inputs of a command that may also run probes only: none when only probes are named.
+std::optional<Inputs> find_inputs_unless_probes_only(const Options& o) {
+  if (o.paths.empty() && !o.probes.empty()) return std::nullopt;
+  return find_inputs(o);
+}
+
+// Writes one output; a failure is reported and the other outputs still get written.
+template <typename Writer>
+bool write_output(const std::string& role, const std::string& path, Writer&& writer) {
+  try {
+    OutputFile file(role, path);
+    writer(file.stream());
+    file.commit();
+    return true;
+  } catch (const OutputError& e) {
+    std::cerr << "hellotrace: " << e.what() << "\n";
+    return false;
+  }
 }
 
 int cmd_analyze(const Options& o) {
@@ -509,15 +676,17 @@ int cmd_analyze(const Options& o) {
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
-  std::unique_ptr<Store> store;
-  if (!o.db.empty()) store = std::make_unique<Store>(o.db);
+  const std::optional<Inputs> inputs = find_inputs_unless_probes_only(o);
+  check_outputs(o, inputs ? *inputs : Inputs{}, registry);
+  Database db(o.db);
 
   // With --redact the database gets the (redacted) findings and evidence only: raw
   // events, sources and diagnostics would carry names and paths unredacted.
-  Store* event_store = o.redact ? nullptr : store.get();
-  Correlated run = correlate(o, rules, registry, event_store);
-  const bool ok = run.ok;
-  const size_t inputs = run.inputs;
+  Correlated run =
+      correlate(o, rules, registry, inputs ? &*inputs : nullptr, o.redact ? nullptr : &db);
+  if (run.nothing_read) return kExitUsage;  // no report of nothing: it would read as all-clear
+  bool ok = run.ok;
+  const size_t input_count = run.inputs;
   Report& report = run.report;
   if (o.redact) redact(report);
   const int64_t reference = report.now;
@@ -528,47 +697,42 @@ int cmd_analyze(const Options& o) {
                          .count() *
                      10;
     meta.now = reference;
-    meta.input_files = inputs;
+    meta.input_files = input_count;
     meta.redacted = o.redact;
     Report& shown = report;
     if (!o.user.empty())
       std::erase_if(shown.users, [&](const UserTimeline& t) {
         return !identity_is(shown.identities[t.identity], o.user);
       });
-    auto write = [&](const std::string& path, auto&& writer) {
-      std::unique_ptr<std::ofstream> file;
-      std::ostream* out = open_output(path, file);
-      writer(shown, *out, meta);
-      out->flush();
-      if (!*out) throw UsageError("cannot write " + path);
-    };
     if (!o.html.empty())
-      write(o.html,
-            [](const Report& r, std::ostream& out, const ReportMeta& m) { write_html(r, out, m); });
+      ok &=
+          write_output("--html", o.html, [&](std::ostream& out) { write_html(shown, out, meta); });
     if (!o.markdown.empty())
-      write(o.markdown, [](const Report& r, std::ostream& out, const ReportMeta& m) {
-        write_markdown(r, out, m);
-      });
+      ok &= write_output("--markdown", o.markdown,
+                         [&](std::ostream& out) { write_markdown(shown, out, meta); });
   }
   std::vector<Finding> findings = std::move(report.findings);
   if (!o.user.empty())
     std::erase_if(findings, [&](const Finding& f) { return !subject_is(f.subject, o.user); });
 
-  std::unique_ptr<std::ofstream> json_file;
-  std::ostream* json_out = o.json_out.empty() ? nullptr : open_output(o.json_out, json_file);
+  std::vector<std::string> lines;
   int worst = -1;
   for (const Finding& f : findings) {
     worst = std::max(worst, severity_rank(f.severity));
-    const std::string line = dump_line(finding_to_json(f, reference));
-    if (json_out) *json_out << line << "\n";
-    if (store) store->add_finding(f, line);
+    lines.push_back(dump_line(finding_to_json(f, reference)));
   }
-  if (json_out) json_out->flush();
-  if (store) {
-    store->set_meta("hellotrace_version", HELLOTRACE_VERSION);
-    store->set_meta("reference_time", time::format_iso(reference));
-    store->commit();
-  }
+  if (!o.json_out.empty())
+    ok &= write_output("--json", o.json_out, [&](std::ostream& out) {
+      for (const std::string& line : lines) out << line << "\n";
+    });
+  for (size_t i = 0; i < findings.size(); ++i)
+    db.use([&](Store& s) { s.add_finding(findings[i], lines[i]); });
+  db.use([&](Store& s) {
+    s.set_meta("hellotrace_version", HELLOTRACE_VERSION);
+    s.set_meta("reference_time", time::format_iso(reference));
+    s.commit();
+  });
+  ok &= !db.failed();
   if (o.json_out != "-") {
     // The human summary goes to stdout unless stdout carries the NDJSON.
     std::cout << fmt::format("{} finding(s)", findings.size());
@@ -588,7 +752,7 @@ int cmd_analyze(const Options& o) {
       }
       std::cout << fmt::format("             fix: {}\n", f.remediation);
     }
-    if (!o.db.empty()) std::cout << "database: " << o.db << "\n";
+    if (!o.db.empty() && !db.failed()) std::cout << "database: " << o.db << "\n";
     if (!o.json_out.empty()) std::cout << "findings (NDJSON): " << o.json_out << "\n";
     if (!o.html.empty() && o.html != "-") std::cout << "report (HTML): " << o.html << "\n";
     if (!o.markdown.empty() && o.markdown != "-")
@@ -617,7 +781,9 @@ int cmd_timeline(const Options& o) {
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
-  Correlated run = correlate(o, rules, registry, nullptr);
+  const std::optional<Inputs> inputs = find_inputs_unless_probes_only(o);
+  Correlated run = correlate(o, rules, registry, inputs ? &*inputs : nullptr, nullptr);
+  if (run.nothing_read) return kExitUsage;
   const bool ok = run.ok;
   if (o.redact) redact(run.report);  // a story to paste into a ticket, names replaced
   const Report& report = run.report;
@@ -706,17 +872,19 @@ int cmd_probe(const Options& o) {
   const Plugin* p = registry.find(o.paths.front());
   if (!p || !p->can(HT_CAP_PROBE))
     throw UsageError(o.paths.front() + ": no probe plugin of that name (see 'hellotrace plugins')");
-  std::unique_ptr<std::ofstream> file;
-  std::ostream* out = open_output(o.json_out.empty() ? "-" : o.json_out, file);
-  std::string line;
-  const ProbeResult r = run_probe(*p, plugin_options_json(o).dump(), [&](Event& e) {
-    line.clear();
-    append_event_line(line, e);
-    *out << line;
-  });
-  out->flush();
+  check_outputs(o, Inputs{}, registry);
+  ProbeResult r;
+  const bool written =
+      write_output("--json", o.json_out.empty() ? "-" : o.json_out, [&](std::ostream& out) {
+        std::string line;
+        r = run_probe(*p, plugin_options_json(o).dump(), [&](Event& e) {
+          line.clear();
+          append_event_line(line, e);
+          out << line;
+        });
+      });
   for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
-  return r.ok ? kExitOk : kExitUsage;
+  return r.ok && written ? kExitOk : kExitUsage;
 }
 
 int cmd_plan(const Options& o) {
@@ -737,7 +905,16 @@ int cmd_plan(const Options& o) {
   if (o.actions.empty()) actions = registry.with(HT_CAP_ACT);
   if (actions.empty()) throw UsageError("no action plugin loaded (see 'hellotrace plugins')");
 
-  Correlated run = correlate(o, rules, registry, nullptr);
+  const std::optional<Inputs> inputs = find_inputs_unless_probes_only(o);
+  std::unique_ptr<OutputFolder> out;
+  try {
+    out = std::make_unique<OutputFolder>("--out", o.out_dir, o.force,
+                                         inputs ? inputs->files : InputSet{});
+  } catch (const OutputError& e) {
+    throw UsageError(e.what());
+  }
+  Correlated run = correlate(o, rules, registry, inputs ? &*inputs : nullptr, nullptr);
+  if (run.nothing_read) return kExitUsage;
   nlohmann::ordered_json input = people_json(run.report);
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const Finding& f : run.report.findings)
@@ -748,13 +925,19 @@ int cmd_plan(const Options& o) {
   input["options"] = plugin_options_json(o);
   bool ok = run.ok;
   for (const Plugin* p : actions) {
-    const ActionResult r = run_action(*p, input, o.out_dir);
+    const ActionResult r = run_action(*p, input, *out);
     for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
     for (const auto& f : r.written) std::cout << f.string() << "\n";
     if (!r.ok) {
       std::cerr << "hellotrace: action " << p->name() << " failed\n";
       ok = false;
     }
+  }
+  try {
+    out->finish();
+  } catch (const OutputError& e) {
+    std::cerr << "hellotrace: " << e.what() << "\n";
+    ok = false;
   }
   std::cerr << fmt::format("hellotrace: plan for {} finding(s) written to {}\n", count, o.out_dir);
   return ok ? kExitOk : kExitUsage;
@@ -829,33 +1012,41 @@ int cmd_rules(const Options& o) {
   return rules.problems().empty() ? kExitOk : kExitUsage;
 }
 
+// Parses the command line and runs the command; returns the exit code.
+int run_command(int argc, char** argv) {
+  const Options o = parse_args(argc, argv);
+  if (o.command.empty()) {
+    if (o.version) return std::cout << "hellotrace " << HELLOTRACE_VERSION << "\n", kExitOk;
+    std::cout << kMainHelp;
+    return o.help ? kExitOk : kExitUsage;
+  }
+  if (o.version) {
+    std::cout << "hellotrace " << HELLOTRACE_VERSION << " (plugin API "
+              << HT_PLUGIN_API_VERSION_MAJOR << "." << HT_PLUGIN_API_VERSION_MINOR << "."
+              << HT_PLUGIN_API_VERSION_PATCH << ")\n";
+    return kExitOk;
+  }
+  check_timezone(o.timezone);
+  check_options_apply(o);
+  if (o.command == "analyze") return cmd_analyze(o);
+  if (o.command == "events") return cmd_events(o);
+  if (o.command == "timeline") return cmd_timeline(o);
+  if (o.command == "plugins") return cmd_plugins(o);
+  if (o.command == "probe") return cmd_probe(o);
+  if (o.command == "plan") return cmd_plan(o);
+  if (o.command == "rules") return cmd_rules(o);
+  throw UsageError("unknown command '" + o.command + "' (try 'hellotrace --help')");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::ios::sync_with_stdio(false);
+  install_checked_stdout();
+  install_output_signal_handlers();
+  int code = kExitUsage;
   try {
-    const Options o = parse_args(argc, argv);
-    if (o.command.empty()) {
-      if (o.version) return std::cout << "hellotrace " << HELLOTRACE_VERSION << "\n", kExitOk;
-      std::cout << kMainHelp;
-      return o.help ? kExitOk : kExitUsage;
-    }
-    if (o.version) {
-      std::cout << "hellotrace " << HELLOTRACE_VERSION << " (plugin API "
-                << HT_PLUGIN_API_VERSION_MAJOR << "." << HT_PLUGIN_API_VERSION_MINOR << "."
-                << HT_PLUGIN_API_VERSION_PATCH << ")\n";
-      return kExitOk;
-    }
-    check_timezone(o.timezone);
-    check_options_apply(o);
-    if (o.command == "analyze") return cmd_analyze(o);
-    if (o.command == "events") return cmd_events(o);
-    if (o.command == "timeline") return cmd_timeline(o);
-    if (o.command == "plugins") return cmd_plugins(o);
-    if (o.command == "probe") return cmd_probe(o);
-    if (o.command == "plan") return cmd_plan(o);
-    if (o.command == "rules") return cmd_rules(o);
-    throw UsageError("unknown command '" + o.command + "' (try 'hellotrace --help')");
+    code = run_command(argc, argv);
   } catch (const UsageError& e) {
     std::cerr << "hellotrace: " << e.what() << "\n";
     return kExitUsage;
@@ -863,4 +1054,13 @@ int main(int argc, char** argv) {
     std::cerr << "hellotrace: error: " << e.what() << "\n";
     return kExitUsage;
   }
+  // Data lost on the way to stdout (a full disk, /dev/full) is a failed run, whatever
+  // the command thought it wrote.
+  try {
+    check_stdout();
+  } catch (const OutputError& e) {
+    std::cerr << "hellotrace: " << e.what() << "\n";
+    return kExitUsage;
+  }
+  return code;
 }

@@ -14,6 +14,107 @@ namespace fs = std::filesystem;
 
 namespace hellotrace::host {
 
+namespace {
+
+// What a folder entry is once symbolic links are followed; "" when it can be read.
+std::string kind_problem(const fs::file_status& st) {
+  switch (st.type()) {
+    case fs::file_type::regular:
+    case fs::file_type::directory:
+      return {};
+    case fs::file_type::fifo:
+      return "a FIFO (named pipe), not a regular file or folder";
+    case fs::file_type::socket:
+      return "a socket, not a regular file or folder";
+    case fs::file_type::block:
+    case fs::file_type::character:
+      return "a device node, not a regular file or folder";
+    default:
+      return "not a regular file or folder";
+  }
+}
+
+struct FolderId {
+  dev_t dev;
+  ino_t ino;
+  auto operator<=>(const FolderId&) const = default;
+};
+
+// Walks one input folder. Symbolic links are followed (a link to a folder is read like
+// the folder); a link that points nowhere, a link back to a folder being walked (a
+// loop), an entry that is neither a file nor a folder and a folder that cannot be
+// listed are errors naming the path: nothing is skipped without a word.
+class FolderWalk {
+ public:
+  FolderWalk(std::vector<fs::path>& files, std::vector<std::string>& errors)
+      : files_(files), errors_(errors) {}
+
+  void walk(const fs::path& folder) {
+    struct stat st {};
+    if (::stat(folder.c_str(), &st) != 0) {
+      errors_.push_back(folder.string() + ": cannot read folder (" + std::strerror(errno) + ")");
+      return;
+    }
+    const FolderId id{st.st_dev, st.st_ino};
+    if (!walking_.insert(id).second) {
+      errors_.push_back(folder.string() +
+                        ": symbolic link loop (leads back to a folder being read); not read again");
+      return;
+    }
+    std::error_code ec;
+    fs::directory_iterator it(folder, ec);
+    if (ec) {
+      errors_.push_back(folder.string() + ": cannot read folder (" + ec.message() +
+                        "); its files are not analyzed");
+      walking_.erase(id);
+      return;
+    }
+    std::vector<fs::path> entries;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      entries.push_back(it->path());
+    }
+    if (ec)
+      errors_.push_back(folder.string() + ": cannot read folder to the end (" + ec.message() +
+                        "); some files may be missing");
+    std::sort(entries.begin(), entries.end());
+    for (const fs::path& entry : entries) visit(entry);
+    walking_.erase(id);
+  }
+
+ private:
+  void visit(const fs::path& entry) {
+    std::error_code ec;
+    const fs::file_status link = fs::symlink_status(entry, ec);
+    if (ec) {
+      errors_.push_back(entry.string() + ": cannot read (" + ec.message() + ")");
+      return;
+    }
+    fs::file_status st = link;
+    if (fs::is_symlink(link)) {
+      st = fs::status(entry, ec);
+      if (ec || !fs::exists(st)) {
+        errors_.push_back(entry.string() + ": symbolic link to nothing readable (" +
+                          (ec ? ec.message() : std::string("target missing")) + ")");
+        return;
+      }
+    }
+    if (const std::string why = kind_problem(st); !why.empty()) {
+      errors_.push_back(entry.string() + ": " + why);
+      return;
+    }
+    if (fs::is_directory(st))
+      walk(entry);
+    else
+      files_.push_back(entry);
+  }
+
+  std::vector<fs::path>& files_;
+  std::vector<std::string>& errors_;
+  std::set<FolderId> walking_;  // the folders from the root to the current one
+};
+
+}  // namespace
+
 Discovery discover(const std::vector<std::string>& paths) {
   Discovery out;
   std::set<fs::path> seen;
@@ -28,32 +129,27 @@ Discovery discover(const std::vector<std::string>& paths) {
     const fs::path root(arg);
     std::error_code ec;
     const auto status = fs::status(root, ec);
-    if (ec || !fs::exists(status)) {
-      out.errors.push_back(arg + ": no such file or folder");
+    if (!fs::exists(status)) {
+      std::error_code link_ec;
+      const bool dangling = fs::is_symlink(fs::symlink_status(root, link_ec));
+      if (status.type() != fs::file_type::not_found)  // EACCES, ELOOP, …
+        out.errors.push_back(arg + ": cannot read (" + ec.message() + ")");
+      else
+        out.errors.push_back(arg + (dangling
+                                        ? ": symbolic link to nothing readable (target missing)"
+                                        : ": no such file or folder"));
       continue;
     }
     if (fs::is_regular_file(status)) {
       add(root);
       continue;
     }
-    if (!fs::is_directory(status)) {
-      out.errors.push_back(arg + ": not a regular file or folder");
+    if (const std::string why = kind_problem(status); !why.empty()) {
+      out.errors.push_back(arg + ": " + why);
       continue;
     }
     std::vector<fs::path> found;
-    fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
-    if (ec) {
-      out.errors.push_back(arg + ": " + ec.message());
-      continue;
-    }
-    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
-      if (ec) {
-        out.errors.push_back(it->path().string() + ": " + ec.message());
-        break;
-      }
-      std::error_code fe;
-      if (it->is_regular_file(fe)) found.push_back(it->path());
-    }
+    FolderWalk(found, out.errors).walk(root);
     std::sort(found.begin(), found.end());
     for (const auto& f : found) add(f);
   }

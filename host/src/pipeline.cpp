@@ -125,19 +125,11 @@ FileResult Pipeline::parse(const Piece& piece) const {
     return r;
   }
   const Plugin* best = nullptr;
-  const std::string name = r.input.path.filename().string();
   if (!options_.force_parser.empty()) {
     best = registry_.find(options_.force_parser);
     r.score = 100;
   } else {
-    const size_t n = std::min<size_t>(bytes.size(), HT_SNIFF_PREFIX_SIZE);
-    for (const Plugin* p : parsers_) {
-      const int score = p->table().sniff(p->instance(), bytes.data(), n, to_ht(name));
-      if (score > r.score) {
-        r.score = score;
-        best = p;
-      }
-    }
+    best = sniff(bytes, r.input.path.filename().string(), &r.score);
   }
   if (!best) {
     r.skipped = "no parser recognised its format";
@@ -156,6 +148,30 @@ FileResult Pipeline::parse(const Piece& piece) const {
   if (rc == HT_FAILED && r.events.empty() && r.diagnostics.empty())
     r.diagnostics.push_back({HT_DIAG_ERROR, {}, "parser " + r.parser + " failed"});
   return r;
+}
+
+const Plugin* Pipeline::sniff(std::span<const uint8_t> bytes, const std::string& name,
+                              int* best_score) const {
+  const Plugin* best = nullptr;
+  int top = 0;
+  const size_t n = std::min<size_t>(bytes.size(), HT_SNIFF_PREFIX_SIZE);
+  for (const Plugin* p : parsers_) {
+    const int score = p->table().sniff(p->instance(), bytes.data(), n, to_ht(name));
+    if (score > top) {
+      top = score;
+      best = p;
+    }
+  }
+  if (best_score) *best_score = top;
+  return best;
+}
+
+std::string Pipeline::recognise(const std::filesystem::path& path) const {
+  MappedFile map;
+  if (!map.open(path).empty() || map.bytes().empty()) return {};
+  if (!archive::detect(map.bytes()).empty()) return "archive";
+  const Plugin* p = sniff(map.bytes(), path.filename().string(), nullptr);
+  return p ? p->name() : std::string();
 }
 
 void Pipeline::run(const std::vector<InputFile>& files,

@@ -54,6 +54,9 @@ class Pipeline {
   // Sniffs and parses one file, or expands a container into its members (used by
   // run() on worker threads). Never empty.
   std::vector<FileResult> process(const InputFile& file) const;
+  // The parser that would read this file (sniffing only; "archive" for a container),
+  // or "".
+  std::string recognise(const std::filesystem::path& path) const;
 
  private:
   struct Piece;
@@ -62,6 +65,8 @@ class Pipeline {
   void expand_archive(const Piece& piece, int depth, archive::Budget& budget,
                       std::vector<FileResult>& out) const;
   FileResult parse(const Piece& piece) const;
+  const Plugin* sniff(std::span<const uint8_t> bytes, const std::string& name,
+                      int* best_score) const;
 
   const Registry& registry_;
   PipelineOptions options_;

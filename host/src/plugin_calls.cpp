@@ -250,16 +250,16 @@ ProbeResult run_probe(const Plugin& plugin, const std::string& options_json,
 }
 
 ActionResult run_action(const Plugin& plugin, const nlohmann::ordered_json& input,
-                        const fs::path& out_dir) {
+                        OutputFolder& out) {
   struct Context {
     const Plugin* plugin;
-    fs::path out_dir;
+    OutputFolder* out;
     std::set<std::string> names;
     ActionResult* result;
     bool failed = false;
   };
   ActionResult result;
-  Context ctx{&plugin, out_dir, {}, &result};
+  Context ctx{&plugin, &out, {}, &result};
   ht_output_sink sink{};
   sink.context = &ctx;
   sink.emit_finding = [](void*, ht_str) { return 1; };  // actions make artifacts
@@ -276,18 +276,14 @@ ActionResult run_action(const Plugin& plugin, const nlohmann::ordered_json& inpu
       ctx->failed = true;
       return 0;
     }
-    const fs::path target = ctx->out_dir / rel;
-    std::error_code ec;
-    fs::create_directories(target.parent_path(), ec);
-    std::ofstream out(target, std::ios::binary | std::ios::trunc);
-    out.write(content.data, static_cast<std::streamsize>(content.size));
-    out.close();
-    if (ec || !out) {
-      ctx->result->messages.push_back(fmt::format("cannot write {}", target.string()));
+    try {
+      ctx->result->written.push_back(
+          ctx->out->write(rel, std::string_view(content.data, content.size)));
+    } catch (const OutputError& e) {
+      ctx->result->messages.push_back(e.what());
       ctx->failed = true;
       return 1;
     }
-    ctx->result->written.push_back(target);
     return 0;
   };
   sink.diagnose = [](void* c, const ht_diagnostic* d) {

@@ -21,6 +21,7 @@
 
 #include "finding.hpp"
 #include "loader.hpp"
+#include "output_file.hpp"
 #include "timeline.hpp"
 
 namespace hellotrace::host {
@@ -68,8 +69,8 @@ struct ActionResult {
   std::vector<std::filesystem::path> written;
   std::vector<std::string> messages;
 };
-// Runs an action plugin and writes its artifacts under `out_dir` (created).
+// Runs an action plugin and writes its artifacts into `out` (output_file.hpp).
 ActionResult run_action(const Plugin& plugin, const nlohmann::ordered_json& input,
-                        const std::filesystem::path& out_dir);
+                        OutputFolder& out);
 
 }  // namespace hellotrace::host

@@ -60,7 +60,51 @@ void RuleSet::load(const fs::path& path) {
   }
 }
 
+// nlohmann::json copies and destroys values recursively: a document nested 100,000
+// deep overflows the stack. Rule files are a few levels deep (rules → match → fields),
+// so anything deeper than this is refused before parsing.
+constexpr size_t kMaxRuleDepth = 64;
+
+// The line where the nesting of arrays and objects first exceeds `limit`, or 0.
+// Strings and comments (// and /* */) do not count.
+static size_t line_beyond_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, line = 1;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\')
+          ++i;
+        else if (text[i] == '\n')
+          ++line;
+      }
+    } else if (c == '/' && next == '/') {
+      while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
+    } else if (c == '/' && next == '*') {
+      for (i += 2;
+           i < text.size() && !(text[i] == '*' && i + 1 < text.size() && text[i + 1] == '/'); ++i)
+        line += text[i] == '\n';
+      ++i;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
 void RuleSet::load_text(std::string_view text, const std::string& file) {
+  if (const size_t line = line_beyond_depth(text, kMaxRuleDepth)) {
+    problems_.push_back({file, line,
+                         fmt::format("nested more than {} levels deep; a rule file is a few levels "
+                                     "deep (not read)",
+                                     kMaxRuleDepth)});
+    return;
+  }
   json doc;
   try {
     doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);

@@ -8,6 +8,7 @@
 #include <hellotrace/time.hpp>
 #include <stdexcept>
 
+#include "output_file.hpp"
 #include "output_json.hpp"
 
 namespace fs = std::filesystem;
@@ -88,12 +89,12 @@ static void check(int rc, sqlite3* db, const char* what) {
 
 Store::Store(fs::path target, size_t batch_size)
     : target_(std::move(target)), batch_size_(batch_size) {
-  temp_ = target_;
-  temp_ += fmt::format(".tmp-{}", ::getpid());
-  std::error_code ec;
-  fs::remove(temp_, ec);
-  check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr),
-        db_, ("cannot create " + temp_.string()).c_str());
+  // Created new and never through a link (output_file.hpp); an empty file is an empty
+  // database to SQLite.
+  ::close(create_temporary("--db", target_, temp_name_));
+  temp_ = temp_name_->path();
+  check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), db_,
+        ("cannot create " + temp_.string()).c_str());
   // The file only becomes the user's database after commit(), so durability of
   // each transaction does not matter: the rename is the commit point.
   exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;");
@@ -123,10 +124,7 @@ Store::~Store() {
        {insert_event_, insert_source_, insert_diag_, insert_finding_, insert_evidence_})
     sqlite3_finalize(s);
   if (db_) sqlite3_close(db_);
-  if (!committed_) {
-    std::error_code ec;
-    fs::remove(temp_, ec);
-  }
+  temp_name_.reset();  // removes the temporary unless commit() renamed it
 }
 
 void Store::exec(const char* sql) {
@@ -301,11 +299,7 @@ void Store::commit() {
     ::fsync(fd);
     ::close(fd);
   }
-  std::error_code ec;
-  fs::rename(temp_, target_, ec);
-  if (ec)
-    throw std::runtime_error(fmt::format("database: cannot rename {} to {}: {}", temp_.string(),
-                                         target_.string(), ec.message()));
+  replace_with("--db", *temp_name_, target_);
   committed_ = true;
 }
 

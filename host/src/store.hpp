@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <hellotrace/event.hpp>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,8 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 namespace hellotrace::host {
+
+class TemporaryName;
 
 inline constexpr int kStoreSchemaVersion = 1;
 
@@ -49,6 +52,7 @@ class Store {
   void maybe_rotate_batch();
 
   std::filesystem::path target_, temp_;
+  std::unique_ptr<TemporaryName> temp_name_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_event_ = nullptr;
   sqlite3_stmt* insert_source_ = nullptr;

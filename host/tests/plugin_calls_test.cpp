@@ -323,7 +323,8 @@ TEST(ActionPlugins, ArtifactsAreWrittenOnlyInsideTheOutputFolder) {
                       json::array({"../escape.txt", "x"}), json::array({"/tmp/absolute.txt", "x"}),
                       json::array({"intune/../plan.ps1", "x"}),
                       json::array({"plan.ps1", "twice"})})}}}};
-  const ActionResult r = run_action(*registry.find("file-action"), input, dir.path / "out");
+  OutputFolder out("--out", dir.path / "out", /*force=*/false, InputSet{});
+  const ActionResult r = run_action(*registry.find("file-action"), input, out);
   EXPECT_FALSE(r.ok);
   ASSERT_EQ(r.written.size(), 2u);
   std::ifstream plan(dir.path / "out" / "plan.ps1");

@@ -48,6 +48,36 @@ TEST(Rules, ReportsProblemsWithFileAndLine) {
   EXPECT_NE(broken.problems()[0].message.find("not valid JSON"), std::string::npos);
 }
 
+TEST(Rules, DeeplyNestedFilesAreRefusedNotACrash) {
+  // 100,000 levels used to overflow the stack (recursive copies of the parsed value).
+  for (const char* open : {"[", "{\"a\":"}) {
+    std::string deep;
+    for (int i = 0; i < 100000; ++i) deep += open;
+    RuleSet rules;
+    rules.load_text("// hostile\n" + deep, "deep.json");
+    ASSERT_EQ(rules.problems().size(), 1u) << open;
+    EXPECT_EQ(rules.problems()[0].text(),
+              "deep.json:2: nested more than 64 levels deep; a rule file is a few levels deep "
+              "(not read)");
+    EXPECT_TRUE(rules.rules().empty());
+  }
+  // Brackets inside strings and comments are not nesting; 64 real levels are fine.
+  RuleSet fine;
+  std::string depth64 = std::string(62, '[') + "{\"rules\": []}" + std::string(62, ']');
+  fine.load_text(depth64, "d64.json");
+  for (const auto& p : fine.problems())
+    EXPECT_EQ(p.message.find("nested"), std::string::npos) << p.text();
+  RuleSet quoted;
+  quoted.load_text("/* [[[[ */ {\"rules\": [{\"id\": \"x.y\", \"title\": \"" +
+                       std::string(500, '[') +
+                       "\", \"severity\": \"info\", \"remediation\": \"r\", \"match\": "
+                       "{\"kind\": \"k\"}}]} // ]]]]" +
+                       std::string(200, '{'),
+                   "quoted.json");
+  EXPECT_TRUE(quoted.problems().empty()) << quoted.problems()[0].text();
+  EXPECT_EQ(quoted.rules().size(), 1u);
+}
+
 TEST(Rules, SpecificCauseSuppressesTheGenericOne) {
   RuleSet rules;
   rules.load(HT_SOURCE_DIR "/rules/prereq.json");
