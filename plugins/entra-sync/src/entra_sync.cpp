@@ -439,6 +439,109 @@ void scheduler(Context& ctx, const Object& o, bool incomplete) {
   emit(ctx, e);
 }
 
+// ---- Get-ADSyncConnector ------------------------------------------------------------
+//
+// Hybrid key trust needs the AD connector to carry msDS-KeyCredentialLink: Entra Connect
+// reads the attribute list from the forest's schema at installation (or at "Refresh
+// directory schema"), so a connector created before the Windows Server 2016 schema
+// update never exports the key and no export error says so. The connector's
+// AttributeInclusionList is the place to look; only a complete list can prove that the
+// attribute is missing (Format-List shows the first $FormatEnumerationLimit items).
+
+constexpr std::string_view kKeyCredentialLink = "msDS-KeyCredentialLink";
+
+bool is_connector(const Object& o) {
+  return o.has("AttributeInclusionList") || o.has("ObjectInclusionList") ||
+         (o.has("ConnectorTypeName") && o.has("Identifier"));
+}
+
+// "AD" for a connector to an Active Directory forest (Type / ConnectorTypeName "AD",
+// Subtype "Windows Active Directory"), "AAD" for the Entra ID connector, else as written.
+std::string connector_kind(const Object& o) {
+  const std::string* type = first_of(o, {"ConnectorTypeName", "Type"});
+  const std::string* subtype = o.get("Subtype");
+  if ((type && iequals(trim(*type), "AD")) ||
+      (subtype && icontains(*subtype, "Windows Active Directory")))
+    return "AD";
+  if (subtype && icontains(*subtype, "Azure Active Directory")) return "AAD";
+  return type ? std::string(trim(*type)) : std::string();
+}
+
+struct AttributeList {
+  std::vector<std::string> items;
+  std::string incomplete;  // why the list cannot prove an absence, or ""
+};
+
+// The attribute names of AttributeInclusionList as any export writes them: `{a, b, c}`
+// (Format-List, JSON arrays as pstext renders them), or a list joined with ',', ';' or
+// line breaks by a Select-Object expression.
+AttributeList attribute_list(const Object& o) {
+  AttributeList out;
+  const Property* p = o.find("AttributeInclusionList");
+  if (!p) {
+    out.incomplete = "the export has no AttributeInclusionList";
+    return out;
+  }
+  const std::string_view v = trim(p->value);
+  // Export-Csv and Format-Table of the raw object write the collection's type name.
+  if (istarts_with(v, "System.") || istarts_with(v, "Microsoft.")) {
+    out.incomplete =
+        "AttributeInclusionList written as a type name (" + std::string(v.substr(0, 80)) + ")";
+    return out;
+  }
+  std::string token;
+  auto push = [&] {
+    if (!token.empty()) out.items.push_back(token);
+    token.clear();
+  };
+  for (char c : v) {
+    if (c == '{' || c == '}' || c == ',' || c == ';' || c == '\n' || c == '\r' || c == ' ' ||
+        c == '\t')
+      push();
+    else
+      token.push_back(c);
+  }
+  push();
+  if (p->truncated || pstext::is_truncated(v)) {
+    if (!out.items.empty() &&
+        (out.items.back().ends_with("...") || out.items.back().ends_with("\xE2\x80\xA6")))
+      out.items.pop_back();  // the cut item is not a name
+    out.incomplete = "AttributeInclusionList cut short by Format-List ($FormatEnumerationLimit)";
+  }
+  if (out.items.empty() && out.incomplete.empty()) out.incomplete = "AttributeInclusionList empty";
+  return out;
+}
+
+void connector(Context& ctx, const Object& o) {
+  Event e;
+  e.kind = "sync.connector";
+  e.time = ctx.export_time;
+  e.time_flags = ctx.export_flags;
+  e.origin.line = o.line;
+  add_subfields_collapsed(e, o);
+  const std::string kind = connector_kind(o);
+  e.add("ConnectorKind", kind);
+  const AttributeList list = attribute_list(o);
+  const bool included = std::any_of(list.items.begin(), list.items.end(),
+                                    [](const auto& a) { return iequals(a, kKeyCredentialLink); });
+  e.add("AttributeCount", std::to_string(list.items.size()));
+  if (kind == "AD") {
+    // Only an AD connector exports msDS-KeyCredentialLink; say nothing about the others.
+    const char* verdict = included ? "True" : list.incomplete.empty() ? "False" : "Unknown";
+    e.add("KeyCredentialLinkInScope", verdict);
+    if (!included && !list.incomplete.empty()) {
+      e.add("AttributeListIncomplete", list.incomplete);
+      const std::string* name = o.get("Name");
+      ctx.out.diagnose(
+          HT_DIAG_INFO, o.line,
+          "AD connector '" + (name ? std::string(trim(*name)) : std::string("?")) +
+              "': cannot tell whether msDS-KeyCredentialLink is synchronized: " + list.incomplete +
+              " (export with '$FormatEnumerationLimit = -1' or ConvertTo-Json)");
+    }
+  }
+  emit(ctx, e);
+}
+
 // ---- Start-ADSyncSyncCycle ----------------------------------------------------------
 
 std::string policy_from_command(std::string_view command) {
@@ -922,6 +1025,9 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
   if ((icontains(t, "ObjectDn") || icontains(t, "DistinguishedName")) && icontains(t, "ErrorType"))
     return 70;
   if (icontains(t, "Start-ADSyncSyncCycle")) return 80;
+  if (icontains(t, "AttributeInclusionList") ||
+      (icontains(t, "ConnectorTypeName") && icontains(t, "ObjectInclusionList")))
+    return 85;
   // `Get-ADSyncRunProfileResult | ft RunProfileName,Result,StartDate` and the like.
   if (icontains(t, "RunProfileName") || icontains(t, "completed-export-errors")) return 75;
   return 0;
@@ -958,6 +1064,8 @@ void parse(std::span<const uint8_t> bytes, const RunOptions& options, Output& ou
         out.diagnose(HT_DIAG_INFO, o.line,
                      "Get-ADSyncScheduler output without " + missing + " (older build?)");
       scheduler(ctx, o, cut);
+    } else if (is_connector(o)) {
+      connector(ctx, o);
     } else if (is_run_step(o)) {
       run_step(ctx, o);
     } else if (is_run(o)) {

@@ -65,9 +65,10 @@ HT_DEFINE_PLUGIN(entra_sync, EntraSyncPlugin,
                  ({"entra-sync",
                    "1.0.0",
                    "Reads Entra Connect exports: Get-ADSyncScheduler, Start-ADSyncSyncCycle, "
-                   "run history (Get-ADSyncRunProfileResult/RunStepResult) and export errors",
+                   "run history (Get-ADSyncRunProfileResult/RunStepResult), export errors and "
+                   "Get-ADSyncConnector",
                    HT_CAP_PARSE,
                    {"adsync-scheduler", "adsync-sync-cycle", "adsync-run-history",
-                    "adsync-export-errors"},
+                    "adsync-export-errors", "adsync-connector"},
                    {"sync.scheduler", "sync.cycle_requested", "sync.cycle", "sync.run_step",
-                    "sync.export_error"}}))
+                    "sync.export_error", "sync.connector"}}))

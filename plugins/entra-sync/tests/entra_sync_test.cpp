@@ -318,6 +318,63 @@ TEST(EntraSync, TruncatedJsonKeepsEarlierElements) {
   EXPECT_EQ(r.diagnostics[0].position.line, 28u);  // the cut element's '{'
 }
 
+// Get-ADSyncConnector: the AD connector's attribute list decides whether keys can reach AD.
+TEST(EntraSync, ConnectorListWithoutKeyCredentialLinkUtf16) {
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("connectors_no_keycredlink_utf16le.txt"));
+  EXPECT_EQ(r.status, HT_OK);
+  const auto c = of_kind(r, "sync.connector");
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(f(*c[0], "Name"), "corp.contoso.com");
+  EXPECT_EQ(f(*c[0], "ConnectorKind"), "AD");
+  EXPECT_EQ(f(*c[0], "KeyCredentialLinkInScope"), "False");
+  EXPECT_EQ(f(*c[0], "AttributeCount"), "72");  // wrapped lines joined, names whole
+  EXPECT_EQ(c[0]->origin.line, 3u);
+  EXPECT_EQ(f(*c[1], "ConnectorKind"), "AAD");
+  EXPECT_EQ(c[1]->field("KeyCredentialLinkInScope"), nullptr);  // not an AD connector
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_WARNING), 0u);
+  EXPECT_EQ(r.diagnostics_of(HT_DIAG_INFO), 0u);
+}
+
+TEST(EntraSync, ConnectorJsonWithKeyCredentialLink) {
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("connector_ps51.json"));
+  const Event& e = only(r, "sync.connector");
+  EXPECT_EQ(f(e, "ConnectorKind"), "AD");
+  EXPECT_EQ(f(e, "KeyCredentialLinkInScope"), "True");
+  EXPECT_EQ(f(e, "AttributeCount"), "74");
+  EXPECT_EQ(f(e, "Partitions[0].Name"), "corp.contoso.com");
+}
+
+TEST(EntraSync, ConnectorListCutByFormatEnumerationLimitProvesNothing) {
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  const Result r = p.parse_file(sample_path("connector_default_limit.txt"));
+  const Event& e = only(r, "sync.connector");
+  EXPECT_EQ(f(e, "KeyCredentialLinkInScope"), "Unknown");
+  EXPECT_NE(f(e, "AttributeListIncomplete").find("$FormatEnumerationLimit"), std::string::npos);
+  ASSERT_EQ(r.diagnostics_of(HT_DIAG_INFO), 1u);
+  EXPECT_EQ(r.diagnostics[0].position.line, e.origin.line);
+  EXPECT_NE(r.diagnostics[0].message.find("corp.contoso.com"), std::string::npos);
+}
+
+TEST(EntraSync, ConnectorCsvWithTypeNameOrJoinedList) {
+  const PluginUnderTest p(ht_plugin_entra_sync());
+  // Export-Csv of the raw object writes the collection's type name: unknown, said so.
+  const Result raw = p.parse(
+      "#TYPE Microsoft.IdentityManagement.PowerShell.ObjectModel.Connector\r\n"
+      "\"Name\",\"Type\",\"AttributeInclusionList\"\r\n"
+      "\"corp.contoso.com\",\"AD\",\"System.Collections.Generic.List`1[System.String]\"\r\n",
+      "connectors.csv");
+  EXPECT_EQ(f(only(raw, "sync.connector"), "KeyCredentialLinkInScope"), "Unknown");
+  EXPECT_EQ(raw.diagnostics_of(HT_DIAG_INFO), 1u);
+  // Select-Object with "-join ';'": a complete list.
+  const Result joined = p.parse(
+      "\"Name\",\"Type\",\"AttributeInclusionList\"\n"
+      "\"corp.contoso.com\",\"AD\",\"cn;objectGUID;msds-keycredentiallink;userPrincipalName\"\n",
+      "connectors.csv");
+  EXPECT_EQ(f(only(joined, "sync.connector"), "KeyCredentialLinkInScope"), "True");
+}
+
 TEST(EntraSync, SniffScores) {
   const PluginUnderTest p(ht_plugin_entra_sync());
   auto sample = [](const char* n) { return PluginUnderTest::read_file(sample_path(n)); };
@@ -332,6 +389,7 @@ TEST(EntraSync, SniffScores) {
                     "dsregcmd.txt"),
             0);
   EXPECT_EQ(p.sniff("", "empty.txt"), 0);
+  EXPECT_EQ(p.sniff(sample("connector_default_limit.txt"), "a.txt"), 85);
   EXPECT_EQ(p.sniff("RunProfileName Result\n-------------- ------\nExport         success\n", "a"),
             75);
 }
