@@ -32,6 +32,10 @@ Family family_of(const eventlog::Record& r) {
          "Microsoft-Windows-Kerberos-Key-Distribution-Center") ||
       iequals(source, "KDC"))
     return Family::kKdc;
+  // The client's Kerberos log: provider Security-Kerberos, channel Kerberos/Operational
+  // (disabled by default).
+  if (is("Microsoft-Windows-Kerberos/Operational", "Microsoft-Windows-Security-Kerberos"))
+    return Family::kKerberosClient;
   return Family::kOther;
 }
 
@@ -189,6 +193,15 @@ std::string_view kind_of(const eventlog::Record& r) {
       // certificate no longer valid, 29 no suitable/verifiable certificate; Operational:
       // 120 current certificate fails validation, 200 no suitable certificate).
       if (id == 19 || id == 20 || id == 29 || id == 120 || id == 200) return "kdc.certificate";
+      break;
+    case Family::kKerberosClient:
+      // The client cannot validate the DC's KDC certificate, so PKINIT sign-in fails:
+      // Operational 107 "The Kerberos client received a KDC certificate that does not have
+      // a matched domain name" (Microsoft, Windows Hello for Business known deployment
+      // issues); System 9 KERBEVT_BAD_KDC_CERTIFICATE "The client has failed to validate
+      // the Domain Controller certificate for %2" (Microsoft, Event ID 9 — KDC
+      // Certificate Availability).
+      if (id == 107 || id == 9) return "kerberos.kdc_certificate_invalid";
       break;
     case Family::kOther:
       break;

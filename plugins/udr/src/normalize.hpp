@@ -24,6 +24,7 @@ enum class Family {
   kAdSync,
   kSecurityAuditing,  // DC Security log: Kerberos 4768/4771
   kKdc,               // Kerberos-Key-Distribution-Center (System, Operational)
+  kKerberosClient,    // Security-Kerberos (the client's Kerberos/Operational log)
   kOther
 };
 

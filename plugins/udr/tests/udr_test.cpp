@@ -339,6 +339,30 @@ TEST(UdrKerberos, KdcCertificateEventsNameTheDomainController) {
   EXPECT_EQ(udr::kind_of(other), "eventlog.record");
 }
 
+TEST(UdrKerberos, ClientKdcCertificateMismatchIsItsOwnKind) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const auto run = plugin.parse_file(std::string(HT_SOURCE_DIR) +
+                                     "/tests/scenarios/client-kdc-certificate-untrusted/"
+                                     "kerberos-operational-pc4410.xml");
+  EXPECT_EQ(run.warnings(), 0u);
+  ASSERT_EQ(run.events.size(), 2u);
+  for (const Event& e : run.events) {
+    EXPECT_EQ(e.kind, "kerberos.kdc_certificate_invalid");
+    EXPECT_EQ(e.subject.device_name, "PC-4410.ad.contoso.com");
+    EXPECT_EQ(e.subject.user_sid, "");  // SYSTEM is nobody
+  }
+  eventlog::Record other;
+  other.provider = "Microsoft-Windows-Security-Kerberos";
+  other.channel = "Microsoft-Windows-Kerberos/Operational";
+  other.event_id = 106;
+  EXPECT_EQ(udr::kind_of(other), "eventlog.record");
+  other.event_id = 107;
+  EXPECT_EQ(udr::kind_of(other), "kerberos.kdc_certificate_invalid");
+  other.channel = "System";  // KERBEVT_BAD_KDC_CERTIFICATE
+  other.event_id = 9;
+  EXPECT_EQ(udr::kind_of(other), "kerberos.kdc_certificate_invalid");
+}
+
 TEST(UdrKerberos, RealPasswordSprayLogHasNoPkinit) {
   // A real DC Security log (EVTX-ATTACK-SAMPLES): 9 TGT requests (4768) and 2
   // pre-authentication failures (4771), all password-based. None may pass for a
