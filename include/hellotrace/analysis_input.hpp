@@ -14,6 +14,7 @@
 #include <hellotrace/time.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 namespace hellotrace::analysis {
 
@@ -59,6 +60,17 @@ inline ojson event_json(const Event& e, int user = -1, int device = -1) {
           {"fields", std::move(fields)},
           {"user", index(user)},
           {"device", index(device)}};
+}
+
+// Events a parser emitted, as the host hands them to analyze() when it resolved nobody:
+// `source` and `file` set as the host sets them. For analyzer tests and fuzz targets.
+inline void append_events(ojson& events, std::vector<Event> parsed, const std::string& source,
+                          const std::string& file) {
+  for (Event& e : parsed) {
+    e.source = source;
+    e.file = file;
+    events.push_back(event_json(e));
+  }
 }
 
 // A device of "identities".
