@@ -241,6 +241,18 @@ constexpr const char* kDocIssues =
     "https://learn.microsoft.com/windows/security/identity-protection/hello-for-business/"
     "hello-deployment-issues";
 
+// The name of the device the host gave an event that names none itself: a local
+// Get-ItemProperty export belongs to the only machine its folder's other files name.
+std::string resolved_device_name(const json& input, const json& ev) {
+  auto d = ev.find("device");
+  auto ids = input.find("identities");
+  if (d == ev.end() || !d->is_number_integer() || ids == input.end() || !ids->is_array()) return {};
+  for (const auto& id : *ids)
+    if (id.is_object() && id.value("index", -1) == d->get<int>())
+      return analysis::member(id, "device_name");
+  return {};
+}
+
 struct Dc {
   const json* inventory = nullptr;
   const json* version = nullptr;  // an os.version export of the same machine
@@ -320,7 +332,8 @@ void analyze(const json& input, sdk::OutputSink& out) {
   std::map<std::string, const json*> versions;
   for (const auto& ev : *events) {
     if (!ev.is_object() || !ev.contains("subject") || !ev["subject"].is_object()) continue;
-    const std::string host = short_name(analysis::member(ev["subject"], "device_name"));
+    std::string host = short_name(analysis::member(ev["subject"], "device_name"));
+    if (host.empty()) host = short_name(resolved_device_name(input, ev));
     if (host.empty()) continue;
     const std::string kind = analysis::member(ev, "kind");
     if (kind == "dc.inventory")

@@ -117,6 +117,33 @@ TEST(DcInventory, AnalyzerNamesTheAffectedDcOnly) {
   EXPECT_TRUE(plugin().analyze(input_of({&inv})).findings.empty());
 }
 
+TEST(DcInventory, LocalExportTakesTheDeviceTheHostResolved) {
+  // Get-ItemProperty run on the DC itself names no machine; the host gives the event the
+  // only device of its folder (here DC03), and the analyzer uses that name.
+  const ParseRun inv = plugin().parse_file(sample("get-addomaincontroller.csv"));
+  const ParseRun local = plugin().parse(
+      "PSPath       : Microsoft.PowerShell.Core\\Registry::HKEY_LOCAL_MACHINE\\SOFTWARE\\"
+      "Microsoft\\Windows NT\\CurrentVersion\r\nCurrentBuild : 17763\r\nUBR          : 1457\r\n");
+  ASSERT_EQ(local.events.size(), 1u);
+  EXPECT_EQ(local.events[0].subject.device_name, "");
+  hellotrace::analysis::ojson events = hellotrace::analysis::ojson::array();
+  hellotrace::analysis::append_events(events, inv.events, "dcinventory", "inv.csv");
+  Event e = local.events[0];
+  e.source = "dcinventory";
+  e.file = "dc03/currentversion.txt";
+  events.push_back(hellotrace::analysis::event_json(e, -1, 0));
+  const auto in =
+      json::parse(hellotrace::analysis::input_json(
+                      std::move(events),
+                      {hellotrace::analysis::device_identity_json(0, "DC03.corp.contoso.com")})
+                      .dump());
+  const auto out = plugin().analyze(in);
+  ASSERT_EQ(out.findings.size(), 1u);
+  EXPECT_EQ(out.findings[0]["details"]["build"], "17763.1457");
+  // Without the host's resolution the export stays nobody's.
+  EXPECT_TRUE(plugin().analyze(input_of({&inv, &local})).findings.empty());
+}
+
 TEST(DcInventory, AnalyzerNoCapableDc) {
   const ParseRun old = plugin().parse_file(sample("get-addomaincontroller-2012r2-utf16le.txt"));
   const auto out = plugin().analyze(input_of({&old}));
