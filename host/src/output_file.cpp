@@ -348,8 +348,7 @@ void OutputFolder::open(bool force) {
   fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd_ < 0) refuse(role_, dir_, "cannot open the folder (" + errno_text(errno) + ")");
 
-  // Files of an earlier plan: removed, so that none of them outlives the plan it was
-  // part of. unlinkat() removes a link itself, never what it points to.
+  // What an earlier plan wrote here (its manifest): replaced or, at finish(), removed.
   const int manifest = ::openat(fd_, kManifest, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (manifest >= 0) {
     std::string text;
@@ -358,45 +357,59 @@ void OutputFolder::open(bool force) {
       text.append(buf, static_cast<size_t>(n));
     ::close(manifest);
     std::istringstream lines(text);
-    std::set<std::string> folders;
-    for (std::string line; std::getline(lines, line);) {
-      const fs::path rel(line);
-      if (line.empty() || line[0] == '#' || !safe_relative(rel)) continue;
-      int parent = fd_;
-      bool reachable = true;
-      for (const auto& part : rel.parent_path()) {
-        const int next = ::openat(parent, part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
-        if (parent != fd_) ::close(parent);
-        if (next < 0) {
-          reachable = false;
-          break;
-        }
-        parent = next;
-      }
-      if (!reachable) continue;
-      ::unlinkat(parent, rel.filename().c_str(), 0);
-      if (parent != fd_) ::close(parent);
-      for (fs::path f = rel.parent_path(); !f.empty(); f = f.parent_path()) folders.insert(f);
-    }
-    // Deepest first; a folder that holds anything else stays.
-    for (auto it = folders.rbegin(); it != folders.rend(); ++it)
-      ::unlinkat(fd_, it->c_str(), AT_REMOVEDIR);
+    for (std::string line; std::getline(lines, line);)
+      if (!line.empty() && line[0] != '#' && safe_relative(line)) previous_.insert(line);
   }
-  if (!force)
-    for (const std::string& name : entries_of(fd_))
-      if (name != kManifest)
-        refuse(role_, dir_,
-               fmt::format("the folder holds '{}', which no earlier plan wrote; name a new or "
-                           "empty folder, or add --force to write beside it",
-                           name));
+  if (force) return;
+  std::set<std::string> folders;  // the folders the earlier plan's files are in
+  for (const std::string& f : previous_)
+    for (fs::path p = fs::path(f).parent_path(); !p.empty(); p = p.parent_path())
+      folders.insert(p.generic_string());
+  // Anything else in the folder is someone's file: not written beside without --force.
+  std::vector<std::pair<int, std::string>> pending = {{::dup(fd_), ""}};
+  std::string foreign;
+  while (!pending.empty() && foreign.empty()) {
+    auto [dir_fd, prefix] = pending.back();
+    pending.pop_back();
+    for (const std::string& name : entries_of(dir_fd)) {
+      const std::string rel = prefix.empty() ? name : prefix + "/" + name;
+      if (rel == kManifest || previous_.count(rel)) continue;
+      const int sub = folders.count(rel) ? ::openat(dir_fd, name.c_str(),
+                                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                                         : -1;
+      if (sub < 0) {
+        foreign = rel;
+        break;
+      }
+      pending.emplace_back(sub, rel);
+    }
+    ::close(dir_fd);
+  }
+  for (auto& [dir_fd, prefix] : pending) ::close(dir_fd);
+  if (!foreign.empty())
+    refuse(role_, dir_,
+           fmt::format("the folder holds '{}', which no earlier plan wrote; name a new or "
+                       "empty folder, or add --force to write beside it",
+                       foreign));
 }
 
 OutputFolder::~OutputFolder() {
+  if (fd_ < 0) return;
+  // Not finished (the run failed before its plan was complete): nothing is removed, and
+  // the manifest still lists the earlier plan's files with the new ones.
   try {
-    finish();
+    std::set<std::string> all = previous_;
+    all.insert(written_.begin(), written_.end());
+    write_manifest(all);
   } catch (...) {  // best effort: the next run then asks for --force
   }
-  if (fd_ >= 0) ::close(fd_);
+  ::close(fd_);
+}
+
+void OutputFolder::write_manifest(const std::set<std::string>& files) {
+  std::string manifest = "# files written by hellotrace plan; removed by the next plan here\n";
+  for (const std::string& f : files) manifest += f + "\n";
+  write(kManifest, manifest);
 }
 
 int OutputFolder::open_parent(const fs::path& relative) {
@@ -462,9 +475,31 @@ fs::path OutputFolder::write(const fs::path& relative, std::string_view content)
 
 void OutputFolder::finish() {
   if (fd_ < 0) return;
-  std::string manifest = "# files written by hellotrace plan; removed by the next plan here\n";
-  for (const std::string& f : written_) manifest += f + "\n";
-  write(kManifest, manifest);
+  // The earlier plan's files this plan did not write again: removed, so that none of
+  // them outlives the plan it was part of. unlinkat() removes a link itself, never what
+  // it points to, and no folder on the way is entered through a link.
+  const std::set<std::string> now(written_.begin(), written_.end());
+  std::set<std::string> folders;
+  for (const std::string& f : previous_) {
+    if (now.count(f)) continue;
+    const fs::path rel(f);
+    int parent = fd_;
+    for (const auto& part : rel.parent_path()) {
+      const int next = parent < 0 ? -1
+                                  : ::openat(parent, part.c_str(),
+                                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (parent != fd_ && parent >= 0) ::close(parent);
+      parent = next;
+    }
+    if (parent < 0) continue;
+    ::unlinkat(parent, rel.filename().c_str(), 0);
+    if (parent != fd_) ::close(parent);
+    for (fs::path p = rel.parent_path(); !p.empty(); p = p.parent_path())
+      folders.insert(p.generic_string());
+  }
+  for (auto it = folders.rbegin(); it != folders.rend(); ++it)  // deepest first; kept if not empty
+    ::unlinkat(fd_, it->c_str(), AT_REMOVEDIR);
+  write_manifest(now);
   ::close(fd_);
   fd_ = -1;
 }

@@ -117,9 +117,11 @@ int write_all(int fd, std::string_view bytes);
 void check_stdout();
 
 // The folder of `plan --out`: created when missing (never through a link). Files an
-// earlier plan wrote there (listed in its ".hellotrace-plan" manifest) are removed
-// first, so no stale artifact survives; any other entry makes the folder refused
-// unless `force`. Artifacts are created under it without following links at any level.
+// earlier plan wrote there (listed in its ".hellotrace-plan" manifest) are replaced, and
+// those this plan does not write again are removed by finish(), so no stale artifact
+// survives (a run that fails before finish() removes nothing); any other entry makes the
+// folder refused unless `force`. Artifacts are created under it without following links
+// at any level.
 class OutputFolder {
  public:
   OutputFolder(std::string role, std::filesystem::path dir, bool force, const InputSet& inputs);
@@ -129,18 +131,21 @@ class OutputFolder {
   // Writes one artifact (a relative path without ".." checked by the caller); returns
   // the path written; throws OutputError.
   std::filesystem::path write(const std::filesystem::path& relative, std::string_view content);
-  // Records what was written (the manifest the next run cleans up after).
+  // Removes the earlier plan's files not written again; records what was written (the
+  // manifest the next run cleans up after).
   void finish();
   const std::filesystem::path& path() const { return dir_; }
 
  private:
   void open(bool force);
   int open_parent(const std::filesystem::path& relative);
+  void write_manifest(const std::set<std::string>& files);
   std::string role_;
   std::filesystem::path dir_;
   InputSet inputs_;
   int fd_ = -1;
   std::vector<std::string> written_;
+  std::set<std::string> previous_;  // listed in the earlier plan's manifest
 };
 
 }  // namespace hellotrace::host

@@ -641,11 +641,13 @@ class HtmlWriter {
       for (size_t i : list)
         tip += fmt::format("{}{}. {} — {}", tip.empty() ? "" : "\n", i + 1,
                            phase_title(t.phases[i].phase), phase_state_name(t.phases[i].state));
-      const PhaseStatus& shown = [&]() -> const PhaseStatus& {
-        for (size_t i : list)
+      // `list` is passed, not captured: clang 14 (the fuzz build) cannot capture a
+      // structured binding.
+      const PhaseStatus& shown = [&](const auto& indices) -> const PhaseStatus& {
+        for (size_t i : indices)
           if (t.phases[i].state == worst) return t.phases[i];
         return p;
-      }();
+      }(list);
       out_ << "<g><title>" << esc(tip, kMaxTitle) << "</title><line x1=\"" << x << "\" x2=\"" << x
            << "\" y1=\"" << 24 + row * 13 << "\" y2=\"" << height - kBottom << "\" stroke=\""
            << state_colour(shown.state)
