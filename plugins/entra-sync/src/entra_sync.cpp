@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <hellotrace/pstext/pstext.hpp>
+#include <hellotrace/text/datetime.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
@@ -14,6 +15,9 @@
 namespace hellotrace::entra_sync {
 
 namespace {
+
+// Pasted outputs add text after the time ("… (this is UTC)"); a date alone is accepted.
+constexpr text::DateReadOptions kDateReading{.time_required = false, .trailing_text = true};
 
 using pstext::Object;
 using pstext::Property;
@@ -37,159 +41,9 @@ bool read_number(std::string_view s, size_t& i, int64_t& out, size_t max = 9) {
   return n > 0;
 }
 
-struct Triple {
-  int64_t a = 0, b = 0, c = 0;
-  size_t a_digits = 0, c_digits = 0;
-  size_t end = 0;
-};
-
-// "a<sep>b<sep>c" with one separator among / - . (day, month, year parts).
-std::optional<Triple> read_triple(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size() && s[i] == ' ') ++i;
-  Triple t;
-  size_t start = i;
-  if (!read_number(s, i, t.a, 4)) return std::nullopt;
-  t.a_digits = i - start;
-  if (i >= s.size() || (s[i] != '/' && s[i] != '-' && s[i] != '.')) return std::nullopt;
-  const char sep = s[i++];
-  if (!read_number(s, i, t.b, 2)) return std::nullopt;
-  if (i >= s.size() || s[i] != sep) return std::nullopt;
-  ++i;
-  start = i;
-  if (!read_number(s, i, t.c, 4)) return std::nullopt;
-  t.c_digits = i - start;
-  if (i < s.size() && s[i] == '.') ++i;  // "29.09.2025." (some locales end with a dot)
-  t.end = i;
-  return t;
-}
-
 std::string lower(std::string_view s) { return text::to_lower(s); }
 
 }  // namespace
-
-std::optional<DateOrder> date_order_evidence(std::string_view s) {
-  auto t = read_triple(s);
-  if (!t || t->a_digits == 4 || t->c_digits != 4) return std::nullopt;
-  if (t->a > 12 && t->a <= 31 && t->b >= 1 && t->b <= 12) return DateOrder::kDmy;
-  if (t->b > 12 && t->b <= 31 && t->a >= 1 && t->a <= 12) return DateOrder::kMdy;
-  return std::nullopt;
-}
-
-std::optional<ParsedDate> parse_date(std::string_view s, DateOrder order) {
-  s = trim(s);
-  if (s.empty()) return std::nullopt;
-  // /Date(ms)/ or \/Date(ms)\/, optionally with an offset ("/Date(ms+0200)/"): the
-  // milliseconds are UTC since the epoch whatever the offset says.
-  {
-    std::string_view d = s;
-    if (!d.empty() && d.front() == '\\') d.remove_prefix(1);
-    if (istarts_with(d, "/Date(")) {
-      size_t i = 6;
-      bool neg = false;
-      if (i < d.size() && d[i] == '-') {
-        neg = true;
-        ++i;
-      }
-      int64_t ms = 0;
-      if (!read_number(d, i, ms, 15)) return std::nullopt;
-      ParsedDate p;
-      p.ticks = (neg ? -ms : ms) * 10'000;
-      p.zoned = true;
-      return p;
-    }
-  }
-  // ISO 8601 (ConvertTo-Json in PowerShell 7, the ADSync REST analogues).
-  if (s.size() >= 10 && is_digit(s[0]) && is_digit(s[3]) && s[4] == '-') {
-    bool zone = false;
-    // Drop anything after a space that follows a complete ISO date-time.
-    std::string_view iso = s;
-    const size_t sp = iso.find(' ', 11);
-    if (sp != std::string_view::npos && iso.size() > 10 && iso[10] == 'T') iso = iso.substr(0, sp);
-    if (auto t = time::parse_iso(iso, true, &zone)) {
-      ParsedDate p;
-      p.ticks = *t;
-      p.zoned = zone;
-      return p;
-    }
-    // fall through to the generic reader ("2025-09-29 12:51:47 PM" is not ISO)
-  }
-  auto t = read_triple(s);
-  if (!t) return std::nullopt;
-  int64_t y = 0, mo = 0, d = 0;
-  ParsedDate p;
-  if (t->a_digits == 4) {  // y/m/d (ja-JP, zh-CN, sv-SE…)
-    y = t->a;
-    mo = t->b;
-    d = t->c;
-  } else if (t->c_digits == 4) {
-    y = t->c;
-    const bool a_day = t->a > 12, b_day = t->b > 12;
-    if (a_day && b_day) return std::nullopt;
-    if (a_day) {
-      d = t->a;
-      mo = t->b;
-      p.order = DateOrder::kDmy;
-    } else if (b_day) {
-      mo = t->a;
-      d = t->b;
-      p.order = DateOrder::kMdy;
-    } else {
-      p.ambiguous = t->a != t->b;
-      p.order = order;
-      if (order == DateOrder::kMdy) {
-        mo = t->a;
-        d = t->b;
-      } else {
-        d = t->a;
-        mo = t->b;
-      }
-    }
-  } else {
-    return std::nullopt;
-  }
-  // Time: h:mm[:ss[.fffffff]] [AM|PM]; optional "T" or spaces before it.
-  size_t i = t->end;
-  int64_t h = 0, mi = 0, sec = 0, frac = 0;
-  while (i < s.size() && (s[i] == ' ' || s[i] == 'T' || s[i] == ',')) ++i;
-  if (i < s.size() && is_digit(s[i])) {
-    if (!read_number(s, i, h, 2)) return std::nullopt;
-    if (i >= s.size() || (s[i] != ':' && s[i] != '.')) return std::nullopt;
-    ++i;
-    if (!read_number(s, i, mi, 2)) return std::nullopt;
-    if (i < s.size() && (s[i] == ':' || s[i] == '.') && i + 1 < s.size() && is_digit(s[i + 1])) {
-      ++i;
-      read_number(s, i, sec, 2);
-      if (i < s.size() && (s[i] == '.' || s[i] == ',') && i + 1 < s.size() && is_digit(s[i + 1])) {
-        ++i;
-        int64_t scale = 1'000'000;
-        while (i < s.size() && is_digit(s[i])) {
-          if (scale > 0) frac += (s[i] - '0') * scale;
-          scale /= 10;
-          ++i;
-        }
-      }
-    }
-    size_t k = i;
-    while (k < s.size() && s[k] == ' ') ++k;
-    const std::string_view rest = s.substr(k);
-    const bool am = istarts_with(rest, "AM") || istarts_with(rest, "a.m.");
-    const bool pm = istarts_with(rest, "PM") || istarts_with(rest, "p.m.");
-    if (am || pm) {
-      if (h < 1 || h > 12) return std::nullopt;
-      if (am && h == 12) h = 0;
-      if (pm && h != 12) h += 12;
-    }
-  }
-  if (!time::valid_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d),
-                         static_cast<unsigned>(h), static_cast<unsigned>(mi),
-                         static_cast<unsigned>(sec)))
-    return std::nullopt;
-  p.ticks = time::ticks_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d),
-                                   static_cast<unsigned>(h), static_cast<unsigned>(mi),
-                                   static_cast<unsigned>(sec), frac);
-  return p;
-}
 
 std::optional<int64_t> parse_interval_seconds(std::string_view s) {
   s = trim(s);
@@ -286,14 +140,12 @@ const char* kSchedulerBools[] = {"SyncCycleEnabled", "MaintenanceEnabled", "Stag
                                  "SchedulerSuspended", "SyncCycleInProgress"};
 const char* kRunFields[] = {"ConnectorName", "RunProfileName", "Result", "StartDate", "EndDate"};
 
-std::string order_name(DateOrder o) { return o == DateOrder::kMdy ? "mdy" : "dmy"; }
-
 // Shared per-file state (on the stack of parse()).
 struct Context {
   const RunOptions& options;
   Output& out;
-  DateOrder order = DateOrder::kMdy;
-  std::string order_source = "default";  // option | inferred | default
+  text::DateOrder order = text::DateOrder::kMdy;
+  std::string order_source = "assumed";  // option | inferred | assumed
   int64_t export_time = HT_NO_TIME;
   uint32_t export_flags = 0;
   size_t emitted = 0;
@@ -311,7 +163,7 @@ const std::string* first_of(const Object& o, std::initializer_list<std::string_v
 int64_t utc_field(Context& ctx, Event& e, std::string_view value, const std::string& out_name,
                   uint64_t line) {
   if (trim(value).empty()) return HT_NO_TIME;
-  auto p = parse_date(value, ctx.order);
+  auto p = text::parse_culture_datetime(value, ctx.order, kDateReading);
   if (!p) {
     ctx.out.diagnose(
         HT_DIAG_WARNING, line,
@@ -320,7 +172,7 @@ int64_t utc_field(Context& ctx, Event& e, std::string_view value, const std::str
   }
   e.add(out_name, time::format_iso(p->ticks));
   if (p->ambiguous && !e.field("DateOrderAssumed")) {
-    e.add("DateOrderAssumed", order_name(p->order));
+    e.add("DateOrderAssumed", std::string(text::date_order_name(p->order)));
     e.add("DateOrderSource", ctx.order_source);
   }
   return p->ticks;
@@ -963,26 +815,14 @@ void csexport_xml(Context& ctx, std::string_view text) {
 // ---- Whole file ---------------------------------------------------------------------
 
 void infer_date_order(Context& ctx, const pstext::Result& r) {
-  if (ctx.options.date_order) {
-    ctx.order = *ctx.options.date_order;
-    ctx.order_source = "option";
-    return;
-  }
-  size_t mdy = 0, dmy = 0;
-  for (const auto& o : r.objects)
-    for (const auto& p : o.properties)
-      if (auto ev = date_order_evidence(p.value)) (*ev == DateOrder::kMdy ? mdy : dmy)++;
-  if (mdy && !dmy) {
-    ctx.order = DateOrder::kMdy;
-    ctx.order_source = "inferred";
-  } else if (dmy && !mdy) {
-    ctx.order = DateOrder::kDmy;
-    ctx.order_source = "inferred";
-  } else if (mdy && dmy) {
-    ctx.out.diagnose(HT_DIAG_INFO, 0,
-                     "dates in this file disagree on day/month order; ambiguous dates read "
-                     "as month/day (set option date_order)");
-  }
+  text::DateOrderInference inference;
+  if (!ctx.options.date_order)
+    for (const auto& o : r.objects)
+      for (const auto& p : o.properties) inference.observe(p.value, o.line);
+  const auto decision = inference.decide(ctx.options.date_order);
+  ctx.order = decision.order;
+  ctx.order_source = text::DateOrderInference::basis_name(decision.basis);
+  if (!decision.note.empty()) ctx.out.diagnose(HT_DIAG_INFO, 0, decision.note);
 }
 
 // "Start time: 20250929145147" in a Start-Transcript header: the export's local time.

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <hellotrace/event.hpp>
+#include <hellotrace/text/datetime.hpp>
 #include <hellotrace/time.hpp>
 #include <optional>
 #include <span>
@@ -11,24 +12,6 @@
 #include <string_view>
 
 namespace hellotrace::entra_sync {
-
-enum class DateOrder { kMdy, kDmy };
-
-// A date as PowerShell printed it, before a zone is applied.
-struct ParsedDate {
-  int64_t ticks = 0;       // the clock reading as if it were UTC (or true UTC if zoned)
-  bool zoned = false;      // the text carried a zone (ISO offset/Z, /Date(ms)/)
-  bool ambiguous = false;  // day and month could be swapped; `order` decided
-  DateOrder order = DateOrder::kMdy;
-};
-
-// "9/29/2025 12:51:47 PM", "29-9-2025 12:51:47", "29.09.2025 12:51:47",
-// "2025-09-29T12:51:47.123", "2025/09/29 12:51:47", "/Date(1759150307000)/". Text after
-// the time (a space and anything) is ignored.
-std::optional<ParsedDate> parse_date(std::string_view s, DateOrder order);
-// Evidence for the day/month order in a date: kDmy when the first part is > 12, kMdy
-// when the second is > 12, nullopt otherwise.
-std::optional<DateOrder> date_order_evidence(std::string_view s);
 
 // "00:30:00", "7.00:00:00", "1.02:03:04.5000000", "PT30M" → seconds.
 std::optional<int64_t> parse_interval_seconds(std::string_view s);
@@ -50,8 +33,8 @@ class Output {
 };
 
 struct RunOptions {
-  std::optional<int64_t> utc_offset;    // option "timezone"; nullopt: not given (UTC)
-  std::optional<DateOrder> date_order;  // option "date_order"
+  std::optional<int64_t> utc_offset;          // option "timezone"; nullopt: not given (UTC)
+  std::optional<text::DateOrder> date_order;  // option "date_order"
 };
 
 int sniff(std::span<const uint8_t> prefix, std::string_view file_name);

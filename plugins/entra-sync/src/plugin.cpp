@@ -46,12 +46,9 @@ class EntraSyncPlugin final : public hellotrace::sdk::Plugin {
       }
       if (auto it = o.find("date_order"); it != o.end() && it->is_string()) {
         const std::string v = it->get<std::string>();
-        if (v == "mdy" || v == "MDY")
-          options.date_order = DateOrder::kMdy;
-        else if (v == "dmy" || v == "DMY")
-          options.date_order = DateOrder::kDmy;
-        else
-          out.warning({}, "option date_order '" + v + "' not understood (mdy or dmy)");
+        options.date_order = hellotrace::text::parse_date_order(v);
+        if (!options.date_order)
+          out.warning({}, "option date_order '" + v + "' not understood (dmy, mdy or ymd)");
       }
     }
     SdkOutput sink(out);
