@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <hellotrace/text/datetime.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <iostream>
@@ -71,6 +72,8 @@ const char* kCommonHelp = R"(Input options:
                      the build tree and the install prefix)
   --parser NAME      read every file with this parser instead of sniffing
   --timezone ZONE    zone of times the exports print without one: UTC (default), +03:00, -05:00
+  --date-order ORDER day/month order of dates like 05/06/2024: dmy, mdy or ymd (default:
+                     decided per file from its dates; said on stderr when assumed)
   --threads N        parse N files at a time, 1 to 1024 (default: one per core)
   --quiet            no progress or per-file messages on stderr
   --probe NAME       also read a live system with this probe plugin (repeatable)
@@ -161,6 +164,7 @@ struct Options {
   std::vector<std::string> probes, actions;
   std::vector<std::pair<std::string, std::string>> plugin_options;  // --option KEY=VALUE
   std::string out_dir;
+  std::string date_order;  // --date-order: empty = decided per file
   std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
   bool redact = false, force = false;
   unsigned threads = 0;
@@ -172,8 +176,8 @@ struct Options {
 // `timeline --html r.html` writing nothing without a word would leave the user waiting
 // for a file.
 void check_options_apply(const Options& o) {
-  static const std::set<std::string> kInput = {"--plugin-dir", "--parser", "--timezone",
-                                               "--threads",    "--quiet",  "-q"};
+  static const std::set<std::string> kInput = {
+      "--plugin-dir", "--parser", "--timezone", "--date-order", "--threads", "--quiet", "-q"};
   static const std::map<std::string, std::set<std::string>> kOwn = {
       {"analyze",
        {"--json", "--html", "--markdown", "--redact", "--db", "--now", "--user", "--rules",
@@ -239,7 +243,11 @@ Options parse_args(int argc, char** argv) {
       o.parser = value(a);
     else if (a == "--timezone")
       o.timezone = value(a);
-    else if (a == "--threads")
+    else if (a == "--date-order") {
+      o.date_order = value(a);
+      if (!text::parse_date_order(o.date_order))
+        throw UsageError("--date-order takes dmy, mdy or ymd, not '" + o.date_order + "'");
+    } else if (a == "--threads")
       o.threads = parse_threads(value(a));
     else if (a == "--json") {
       if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0))
@@ -288,13 +296,26 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
+// The message templates parsers read rendered event messages with (messages/*.json):
+// installed beside the rules, else the source tree's.
+std::string messages_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / "messages";
+  if (fs::is_directory(installed, ec)) return installed.string();
+  return HELLOTRACE_SOURCE_MESSAGES_DIR;
+}
+
 std::string options_json(const Options& o) {
-  return nlohmann::json{{"timezone", o.timezone}}.dump();
+  nlohmann::json j = {{"timezone", o.timezone}, {"messages_dir", messages_dir()}};
+  if (!o.date_order.empty()) j["date_order"] = o.date_order;
+  return j.dump();
 }
 
 // Options for probe and action plugins: the --option pairs and the run's time zone.
 nlohmann::json plugin_options_json(const Options& o) {
   nlohmann::json j = {{"timezone", o.timezone}};
+  if (!o.date_order.empty()) j["date_order"] = o.date_order;
   for (const auto& [key, value] : o.plugin_options) j[key] = value;
   return j;
 }
@@ -494,6 +515,7 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
   Progress progress(!o.quiet, found.files.size());
   uint64_t events = 0;
   size_t parsed = 0;
+  std::vector<std::string> notes;  // files of a bundle that are no input (README, …)
   pipeline.run(found.files, [&](FileResult& r) {
     const std::string path = r.input.path.string();
     // A file a parser took but could not read anything from (it said so with an
@@ -516,6 +538,8 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
     if (!r.failed.empty()) {
       std::cerr << "hellotrace: " << path << ": cannot read: " << r.failed << "\n";
       ok = false;
+    } else if (r.not_an_input) {
+      notes.push_back(r.input.path.filename().string());
     } else if (!r.skipped.empty()) {
       if (!o.quiet) std::cerr << "hellotrace: skipped " << path << ": " << r.skipped << "\n";
     } else if (r.container.empty()) {
@@ -536,6 +560,11 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
     events += r.events.size();
     progress.update(r.input.size, events);
   });
+  if (!notes.empty() && !o.quiet) {
+    std::cerr << "hellotrace: skipped " << notes.size() << " file(s) that are notes, not inputs:";
+    for (size_t i = 0; i < notes.size(); ++i) std::cerr << (i ? ", " : " ") << notes[i];
+    std::cerr << "\n";
+  }
   if (parsed_files) *parsed_files = parsed;
   if (parsed == 0) {
     // Nothing read is no all-clear: an empty or unreadable folder ends here.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <set>
@@ -115,15 +116,32 @@ class FolderWalk {
 
 }  // namespace
 
+std::string not_an_input_reason(const fs::path& file) {
+  std::string name = file.filename().string();
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::string ext = file.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (name == "expected.json") return "a test's expected findings, not an input";
+  if (ext == ".md" || ext == ".markdown" || ext == ".rst")
+    return "notes (" + file.filename().string() + "), not an input";
+  for (const char* stem : {"readme", "license", "licence", "changelog", "notes"})
+    if (name.rfind(stem, 0) == 0 &&
+        (name.size() == std::strlen(stem) || name[std::strlen(stem)] == '.'))
+      return "notes (" + file.filename().string() + "), not an input";
+  for (const char* e : {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".pdf", ".docx", ".pptx"})
+    if (ext == e) return "a picture or document, not an input";
+  return {};
+}
+
 Discovery discover(const std::vector<std::string>& paths) {
   Discovery out;
   std::set<fs::path> seen;
-  auto add = [&](const fs::path& p) {
+  auto add = [&](const fs::path& p, std::string not_an_input = {}) {
     std::error_code ec;
     const fs::path key = fs::weakly_canonical(p, ec);
     if (!seen.insert(ec ? p : key).second) return;
     const auto size = fs::file_size(p, ec);
-    out.files.push_back({p, ec ? 0 : size});
+    out.files.push_back({p, ec ? 0 : size, std::move(not_an_input)});
   };
   for (const std::string& arg : paths) {
     const fs::path root(arg);
@@ -151,7 +169,7 @@ Discovery discover(const std::vector<std::string>& paths) {
     std::vector<fs::path> found;
     FolderWalk(found, out.errors).walk(root);
     std::sort(found.begin(), found.end());
-    for (const auto& f : found) add(f);
+    for (const auto& f : found) add(f, not_an_input_reason(f));
   }
   return out;
 }

@@ -14,7 +14,14 @@ namespace hellotrace::host {
 struct InputFile {
   std::filesystem::path path;
   uint64_t size = 0;
+  // Why a file found inside a folder is no input at all (a bundle's README, notes, a
+  // test's expected.json): it is listed as skipped, never sniffed. Empty otherwise;
+  // always empty for files named on the command line.
+  std::string not_an_input;
 };
+
+// The reason for InputFile::not_an_input from a file's name, or "".
+std::string not_an_input_reason(const std::filesystem::path& file);
 
 struct Discovery {
   std::vector<InputFile> files;

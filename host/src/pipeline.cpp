@@ -48,6 +48,15 @@ struct Collector {
 };
 }  // namespace
 
+// A bundle's notes (README, expected.json, …): listed as skipped, never sniffed.
+static FileResult skipped_as_notes(const std::string& name, const std::string& why) {
+  FileResult r;
+  r.input = {name, 0};
+  r.skipped = why;
+  r.not_an_input = true;
+  return r;
+}
+
 // A file or a member of a container, as bytes with the name results cite.
 struct Pipeline::Piece {
   std::string name;
@@ -58,6 +67,11 @@ struct Pipeline::Piece {
 std::vector<FileResult> Pipeline::process(const InputFile& input) const {
   const auto start = std::chrono::steady_clock::now();
   std::vector<FileResult> out;
+  if (!input.not_an_input.empty()) {
+    out.push_back(skipped_as_notes(input.path.string(), input.not_an_input));
+    out.front().input.size = input.size;
+    return out;
+  }
   MappedFile map;
   if (std::string why = map.open(input.path); !why.empty()) {
     FileResult r;
@@ -91,8 +105,11 @@ void Pipeline::expand_archive(const Piece& piece, int depth, archive::Budget& bu
   std::vector<FileResult> members;
   const archive::Result read =
       archive::read(piece.bytes, options_.archive_limits, budget, [&](archive::Member& m) {
-        route({piece.name + "!/" + m.path, m.data, std::move(m.damage)}, depth + 1, budget,
-              members);
+        const std::string name = piece.name + "!/" + m.path;
+        if (std::string why = not_an_input_reason(m.path); !why.empty())
+          members.push_back(skipped_as_notes(name, why));  // a bundle's README, notes
+        else
+          route({name, m.data, std::move(m.damage)}, depth + 1, budget, members);
       });
   // Members that were not read are results of their own, in stored order.
   for (const auto& p : read.problems) {

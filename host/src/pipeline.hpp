@@ -33,9 +33,10 @@ struct FileResult {
   int score = 0;
   std::vector<Event> events;
   std::vector<Diagnostic> diagnostics;
-  std::string skipped;    // why nobody claimed it
-  std::string failed;     // why it could not be read at all
-  std::string container;  // a container's description ("zip archive, 4 member(s) read")
+  std::string skipped;        // why nobody claimed it
+  bool not_an_input = false;  // skipped as notes (InputFile::not_an_input), never sniffed
+  std::string failed;         // why it could not be read at all
+  std::string container;      // a container's description ("zip archive, 4 member(s) read")
   double seconds = 0;
 };
 

@@ -52,6 +52,42 @@ TEST(Pipeline, RoutesClaimedFilesAndSkipsTheRestWithAReason) {
   EXPECT_NE(results[3].diagnostics[0].message.find("boom"), std::string::npos);
 }
 
+// A bundle's notes are not inputs: never sniffed (a README that quotes an event or a
+// key listing would otherwise be read as one), listed as skipped with the reason. A file
+// named on the command line is always read.
+TEST(Pipeline, NotesInAFolderAreSkippedUnread) {
+  TempDir d;
+  d.write("bundle/README.md", "LINES\nquoted in the notes\n");
+  d.write("bundle/expected.json", "LINES\n{}\n");
+  d.write("bundle/notes.txt", "LINES\nhand-written\n");
+  d.write("bundle/screenshot.PNG", "LINES\n");
+  d.write("bundle/udr.txt", "LINES\nreal\n");
+  const auto found =
+      discover({(d.path / "bundle").string(), (d.path / "bundle/README.md").string()});
+  ASSERT_EQ(found.files.size(), 5u);  // README.md once, as found in the folder
+  Registry r;
+  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
+  Pipeline p(r, {});
+  std::vector<FileResult> results;
+  p.run(found.files, [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  ASSERT_EQ(results.size(), 5u);
+  for (size_t i = 0; i < 4; ++i) {
+    SCOPED_TRACE(results[i].input.path.string());
+    EXPECT_TRUE(results[i].not_an_input);
+    EXPECT_TRUE(results[i].events.empty());
+    EXPECT_TRUE(results[i].parser.empty());
+    EXPECT_NE(results[i].skipped.find("not an input"), std::string::npos);
+  }
+  EXPECT_EQ(results[4].parser, "lines");
+  EXPECT_EQ(not_an_input_reason("x/README"), "notes (README), not an input");
+  EXPECT_EQ(not_an_input_reason("x/readme-first.txt"), "");
+  EXPECT_EQ(not_an_input_reason("x/udr-admin.xml"), "");
+  // Named on the command line: read.
+  const auto named = discover({(d.path / "bundle/README.md").string()});
+  ASSERT_EQ(named.files.size(), 1u);
+  EXPECT_TRUE(named.files[0].not_an_input.empty());
+}
+
 TEST(Pipeline, ParallelRunDeliversInInputOrder) {
   TempDir d;
   for (int i = 0; i < 60; ++i) d.write(fmt::format("{:03}.txt", i), fmt::format("LINES\n{}\n", i));

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdio>
 #include <hellotrace/time.hpp>
+#include <map>
 
 #include "internal.hpp"
 
@@ -48,7 +49,98 @@ std::optional<std::string_view> expand_provider(std::string_view source) {
   constexpr std::string_view kPrefix = "Microsoft-Windows-";
   for (auto full : kFull)
     if (text::iequals(full.substr(kPrefix.size()), text::trim(source))) return full;
+  // Sources Event Viewer shows by a display name of their own (Security log, KDC).
+  static constexpr std::pair<std::string_view, std::string_view> kDisplay[] = {
+      {"Microsoft Windows security auditing.", "Microsoft-Windows-Security-Auditing"},
+      {"Kerberos-Key-Distribution-Center", "Microsoft-Windows-Kerberos-Key-Distribution-Center"}};
+  for (const auto& [shown, full] : kDisplay)
+    if (text::iequals(shown, text::trim(source))) return full;
   return std::nullopt;
+}
+
+uint8_t level_from_name(std::string_view name) {
+  static const std::map<std::string, uint8_t, std::less<>> kLevels = {
+      {"critical", 1},    {"kritisch", 1},      {"critique", 1},      {"kritik", 1},
+      {"error", 2},       {"fehler", 2},        {"erreur", 2},        {"hata", 2},
+      {"warning", 3},     {"warnung", 3},       {"avertissement", 3}, {"uyarı", 3},
+      {"information", 4}, {"informationen", 4}, {"informations", 4},  {"bilgi", 4},
+      {"verbose", 5},     {"ausführlich", 5},   {"commentaires", 5},  {"détaillé", 5},
+      {"ayrıntılı", 5}};
+  const std::string k = text::to_lower(text::trim(name));
+  auto it = kLevels.find(k);
+  return it == kLevels.end() ? 0 : it->second;
+}
+
+bool record_from_properties(const std::function<std::string_view(std::string_view)>& get,
+                            eventlog::Record& r) {
+  auto id = parse_uint<uint32_t>(get("id"));
+  if (!id) return false;
+  r.event_id = *id;
+  r.message = std::string(get("message"));
+  if (auto v = parse_uint<uint8_t>(get("version"))) r.version = *v;
+  if (auto v = parse_uint<uint16_t>(get("qualifiers"))) r.qualifiers = *v;
+  if (auto v = parse_uint<uint8_t>(get("level")))
+    r.level = *v;
+  else if (!get("leveldisplayname").empty())
+    r.level = level_from_name(get("leveldisplayname"));
+  if (auto v = parse_uint<uint16_t>(get("task"))) r.task = *v;
+  if (auto v = parse_uint<uint8_t>(get("opcode"))) r.opcode = *v;
+  if (auto v = parse_int64(get("keywords")))
+    r.keywords = static_cast<uint64_t>(*v);
+  else if (auto u = parse_uint<uint64_t>(get("keywords")))
+    r.keywords = *u;
+  if (auto v = parse_uint<uint64_t>(get("recordid"))) r.record_id = *v;
+  r.provider = std::string(text::trim(get("providername")));
+  if (!get("providerid").empty()) r.provider_guid = braced_guid(get("providerid"));
+  r.channel = std::string(text::trim(get("logname")));
+  if (auto v = parse_uint<uint32_t>(get("processid"))) r.process_id = *v;
+  if (auto v = parse_uint<uint32_t>(get("threadid"))) r.thread_id = *v;
+  r.computer = std::string(text::trim(get("machinename")));
+  r.user_sid = std::string(text::trim(get("userid")));
+  if (!get("activityid").empty()) r.activity_id = braced_guid(get("activityid"));
+  if (!get("relatedactivityid").empty())
+    r.related_activity_id = braced_guid(get("relatedactivityid"));
+  return true;
+}
+
+int64_t zone_offset(const Options& options, const Reporter& report) {
+  if (auto z = time::parse_offset(options.timezone)) return *z;
+  report(HT_NO_NUMBER, HT_NO_NUMBER,
+         "time zone '" + options.timezone + "' not understood; UTC assumed", HT_DIAG_WARNING);
+  return 0;
+}
+
+void apply_local_time(std::string_view date, text::DateOrder order, int64_t zone,
+                      const std::string& zone_name, uint64_t line, eventlog::Record& r,
+                      RecordNotes& notes, bool& told_zone, const Reporter& report) {
+  if (text::trim(date).empty()) return;
+  auto local = text::parse_culture_datetime(date, order);
+  if (!local) {
+    report(line, HT_NO_NUMBER, "date not understood: '" + std::string(date) + "'");
+    return;
+  }
+  if (local->zoned) {
+    r.time = local->ticks;
+    return;
+  }
+  r.time = local->ticks - zone;
+  notes.time_flags |= HT_TIME_ZONE_ASSUMED;
+  if (!told_zone) {
+    told_zone = true;
+    report(line, HT_NO_NUMBER,
+           "times are local times without a zone; assumed " +
+               (zone_name.empty() ? std::string("UTC") : zone_name),
+           HT_DIAG_INFO);
+  }
+}
+
+text::DateOrder report_date_order(const text::DateOrderInference::Decision& d,
+                                  const Reporter& report) {
+  using Basis = text::DateOrderInference::Basis;
+  if (!d.note.empty())
+    report(HT_NO_NUMBER, HT_NO_NUMBER, d.note,
+           d.basis == Basis::kConflict ? HT_DIAG_WARNING : HT_DIAG_INFO);
+  return d.order;
 }
 
 std::string hex32(uint32_t v) {
@@ -148,117 +240,6 @@ std::optional<std::span<const DataName>> manifest_names(std::string_view provide
   return std::nullopt;
 }
 
-std::optional<int64_t> parse_local_datetime(std::string_view s, DayOrder order) {
-  s = text::trim(s);
-  // Strip invisible marks some cultures put around date parts (U+200E/U+200F).
-  std::string clean;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (i + 2 < s.size() && static_cast<unsigned char>(s[i]) == 0xE2 &&
-        static_cast<unsigned char>(s[i + 1]) == 0x80 &&
-        (static_cast<unsigned char>(s[i + 2]) == 0x8E ||
-         static_cast<unsigned char>(s[i + 2]) == 0x8F)) {
-      i += 2;
-      continue;
-    }
-    clean += s[i];
-  }
-  std::string_view t = clean;
-  size_t i = 0;
-  auto number = [&](std::string_view& out) {
-    const size_t b = i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') ++i;
-    out = t.substr(b, i - b);
-    return i > b && i - b <= 4;
-  };
-  std::string_view a, b, c;
-  if (!number(a) || i >= t.size()) return std::nullopt;
-  const char sep = t[i];
-  if (sep != '/' && sep != '.' && sep != '-') return std::nullopt;
-  ++i;
-  if (!number(b) || i >= t.size() || t[i] != sep) return std::nullopt;
-  ++i;
-  if (!number(c)) return std::nullopt;
-  if (i < t.size() && t[i] == '.') ++i;  // "14.11.2024." (hu-HU)
-  int64_t y = 0;
-  unsigned mo = 0, d = 0;
-  auto to_u = [](std::string_view v) {
-    return static_cast<unsigned>(*detail::parse_uint<unsigned>(v));
-  };
-  bool pm = false, am = false;
-  // Time part.
-  while (i < t.size() && (t[i] == ' ' || t[i] == 'T' || t[i] == ',')) ++i;
-  std::string_view hh, mi, ss;
-  if (!number(hh) || i >= t.size() || (t[i] != ':' && t[i] != '.')) return std::nullopt;
-  const char tsep = t[i];
-  ++i;
-  if (!number(mi)) return std::nullopt;
-  if (i < t.size() && t[i] == tsep) {
-    ++i;
-    if (!number(ss)) return std::nullopt;
-  }
-  int64_t frac = 0;
-  if (i < t.size() && (t[i] == '.' || t[i] == ',') && i + 1 < t.size() && t[i + 1] >= '0' &&
-      t[i + 1] <= '9') {
-    ++i;
-    int64_t scale = 1'000'000;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-      frac += (t[i] - '0') * scale;
-      scale /= 10;
-      ++i;
-    }
-  }
-  std::string_view rest = text::trim(t.substr(i));
-  if (!rest.empty()) {
-    std::string r = text::to_lower(rest);
-    std::erase(r, '.');
-    std::erase(r, ' ');
-    if (r == "am") {
-      am = true;
-    } else if (r == "pm") {
-      pm = true;
-    } else {
-      return std::nullopt;
-    }
-  }
-  if (a.size() == 4) {
-    y = to_u(a);
-    mo = to_u(b);
-    d = to_u(c);
-  } else {
-    const unsigned x = to_u(a), z = to_u(b);
-    bool day_first;
-    switch (order) {
-      case DayOrder::kDayFirst:
-        day_first = true;
-        break;
-      case DayOrder::kMonthFirst:
-        day_first = false;
-        break;
-      default:
-        if (sep == '.')
-          day_first = true;
-        else if (x > 12)
-          day_first = true;
-        else if (z > 12)
-          day_first = false;
-        else
-          day_first = !(am || pm);
-    }
-    d = day_first ? x : z;
-    mo = day_first ? z : x;
-    y = to_u(c);
-    if (c.size() <= 2) y += 2000;
-  }
-  unsigned h = to_u(hh), m = to_u(mi), sec = ss.empty() ? 0 : to_u(ss);
-  if (am || pm) {
-    if (h < 1 || h > 12) return std::nullopt;
-    if (h == 12) h = 0;
-    if (pm) h += 12;
-  }
-  if (!time::valid_civil(y, mo, d, h, m, sec)) return std::nullopt;
-  return time::ticks_from_civil(y, mo, d, h, m, sec, frac);
-}
-
 namespace {
 std::string decode_prefix(std::span<const uint8_t> prefix) {
   if (prefix.size() > HT_SNIFF_PREFIX_SIZE) prefix = prefix.first(HT_SNIFF_PREFIX_SIZE);
@@ -268,6 +249,10 @@ std::string decode_prefix(std::span<const uint8_t> prefix) {
 
 int looks_like_event_xml(std::span<const uint8_t> prefix) {
   const std::string t = decode_prefix(prefix);
+  // An XML export starts with markup; text that only quotes an event ("Copy details as
+  // text" with its "Event Xml:" part, a transcript) is some other format's.
+  const std::string_view start = text::trim(t);
+  const int cap = !start.empty() && start.front() == '<' ? 100 : 40;
   size_t pos = 0;
   bool event = false;
   while ((pos = t.find("<Event", pos)) != std::string::npos) {
@@ -283,9 +268,9 @@ int looks_like_event_xml(std::span<const uint8_t> prefix) {
       t.find("http://schemas.microsoft.com/win/2004/08/events/event") != std::string::npos;
   const bool system =
       t.find("<System>") != std::string::npos || t.find("<System ") != std::string::npos;
-  if (ns && system) return 95;
-  if (ns) return 85;
-  if (system) return 70;
+  if (ns && system) return std::min(95, cap);
+  if (ns) return std::min(85, cap);
+  if (system) return std::min(70, cap);
   return 30;
 }
 
@@ -308,13 +293,22 @@ int looks_like_event_csv(std::span<const uint8_t> prefix) {
       header.find("providername") != std::string::npos &&
       header.find("timecreated") != std::string::npos)
     return 85;
+  // Event Viewer "Text (Tab delimited)" has the CSV's columns separated by tabs.
+  std::string header_commas = header;
+  std::replace(header_commas.begin(), header_commas.end(), '\t', ',');
   static constexpr std::string_view kEv[] = {
       "level,date and time,source,event id,task category",
       "ebene,datum und uhrzeit,quelle,ereignis-id,aufgabenkategorie",
       "niveau,date et heure,source,id de l",  // French (apostrophe varies)
       "düzey,tarih ve saat,kaynak,olay kimli"};
   for (auto h : kEv)
-    if (text::istarts_with(header, h)) return 90;
+    if (text::istarts_with(header_commas, h)) return 90;
+  // Get-WinEvent | Select TimeCreated,Id,Message | Export-Csv (no ProviderName).
+  if (header.find("timecreated") != std::string::npos &&
+      header.find("message") != std::string::npos &&
+      (header.find("\"id\"") != std::string::npos || header.find(",id") != std::string::npos ||
+       text::istarts_with(header, "id,")))
+    return 80;
   return 0;
 }
 
@@ -335,16 +329,23 @@ int looks_like_event_json(std::span<const uint8_t> prefix) {
 
 Stats read_event_export(std::span<const uint8_t> bytes, const RecordFn& on_record,
                         const ProblemFn& on_problem, const Options& options) {
-  const int x = looks_like_event_xml(bytes), c = looks_like_event_csv(bytes),
-            j = looks_like_event_json(bytes);
-  if (x == 0 && c == 0 && j == 0) {
+  using Reader =
+      Stats (*)(std::span<const uint8_t>, const RecordFn&, const ProblemFn&, const Options&);
+  const std::pair<int, Reader> readers[] = {{looks_like_event_xml(bytes), read_event_xml},
+                                            {looks_like_event_json(bytes), read_event_json},
+                                            {looks_like_event_csv(bytes), read_event_csv},
+                                            {looks_like_event_details(bytes), read_event_details},
+                                            {looks_like_event_list(bytes), read_event_list}};
+  const auto* best = &readers[0];
+  for (const auto& r : readers)
+    if (r.first > best->first) best = &r;
+  if (best->first == 0) {
     Stats s;
-    detail::Reporter{on_problem, s}(1, 0, "not an event XML, CSV or JSON export", HT_DIAG_ERROR);
+    detail::Reporter{on_problem, s}(1, 0, "not an event XML, CSV, JSON or text export",
+                                    HT_DIAG_ERROR);
     return s;
   }
-  if (x >= c && x >= j) return read_event_xml(bytes, on_record, on_problem, options);
-  if (j >= c) return read_event_json(bytes, on_record, on_problem, options);
-  return read_event_csv(bytes, on_record, on_problem, options);
+  return best->second(bytes, on_record, on_problem, options);
 }
 
 }  // namespace hellotrace::eventexport

@@ -17,19 +17,6 @@ enum class Kind { kEventViewer, kExportCsv };
 
 std::string lower_trim(std::string_view s) { return text::to_lower(text::trim(s)); }
 
-uint8_t level_from_name(std::string_view name) {
-  static const std::map<std::string, uint8_t, std::less<>> kLevels = {
-      {"critical", 1},    {"kritisch", 1},      {"critique", 1},      {"kritik", 1},
-      {"error", 2},       {"fehler", 2},        {"erreur", 2},        {"hata", 2},
-      {"warning", 3},     {"warnung", 3},       {"avertissement", 3}, {"uyarı", 3},
-      {"information", 4}, {"informationen", 4}, {"informations", 4},  {"bilgi", 4},
-      {"verbose", 5},     {"ausführlich", 5},   {"commentaires", 5},  {"détaillé", 5},
-      {"ayrıntılı", 5}};
-  const std::string k = lower_trim(name);
-  auto it = kLevels.find(k);
-  return it == kLevels.end() ? 0 : it->second;
-}
-
 bool known_level_header(std::string_view s) {
   static constexpr std::array<std::string_view, 7> kWords = {"level", "ebene",   "niveau", "düzey",
                                                              "nivel", "livello", "poziom"};
@@ -38,6 +25,25 @@ bool known_level_header(std::string_view s) {
 }
 
 }  // namespace
+
+namespace detail {
+
+text::DateOrder decide_date_order(std::string_view t, const text::CsvDialect& dialect,
+                                  size_t date_col, uint64_t skipped_lines,
+                                  std::optional<text::DateOrder> forced, const Reporter& report) {
+  text::DateOrderInference inference;
+  if (!forced) {
+    text::CsvReader scan(t, dialect);
+    text::CsvRow scanned;
+    scan.next(scanned);  // header
+    while (scan.next(scanned))
+      if (date_col < scanned.fields.size())
+        inference.observe(scanned.fields[date_col], scanned.line + skipped_lines);
+  }
+  return report_date_order(inference.decide(forced), report);
+}
+
+}  // namespace detail
 
 Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
                      const ProblemFn& on_problem, const Options& options) {
@@ -64,7 +70,9 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
   Kind kind;
   std::map<std::string, size_t, std::less<>> col;  // Export-Csv: lower-case name → index
   for (size_t i = 0; i < f.size(); ++i) col.emplace(lower_trim(f[i]), i);
-  if (col.count("id") && col.count("providername") && col.count("timecreated")) {
+  // Export-Csv: all properties, or a Select of them (Id, TimeCreated, Message at least).
+  if (col.count("id") && col.count("timecreated") &&
+      (col.count("providername") || col.count("message"))) {
     kind = Kind::kExportCsv;
   } else if (f.size() >= 5 && f.size() <= 7) {
     kind = Kind::kEventViewer;
@@ -86,36 +94,9 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
   const size_t date_col = kind == Kind::kEventViewer ? 1 : *idx("timecreated");
 
   // Pass 1: day/month order over the whole file.
-  DayOrder order = options.day_order;
-  if (order == DayOrder::kAuto) {
-    text::CsvReader scan(t, dialect);
-    text::CsvRow scanned;
-    const std::vector<std::string>& g = scanned.fields;
-    scan.next(scanned);  // header
-    bool day = false, month = false;
-    while (scan.next(scanned)) {
-      if (date_col >= g.size()) continue;
-      auto a = parse_local_datetime(g[date_col], DayOrder::kDayFirst);
-      auto b = parse_local_datetime(g[date_col], DayOrder::kMonthFirst);
-      if (a && !b) day = true;
-      if (b && !a) month = true;
-    }
-    if (day && month) {
-      report(HT_NO_NUMBER, HT_NO_NUMBER,
-             "dates disagree on day/month order; each date read on its own", HT_DIAG_WARNING);
-    } else if (day) {
-      order = DayOrder::kDayFirst;
-    } else if (month) {
-      order = DayOrder::kMonthFirst;
-    }
-  }
-  int64_t zone = 0;
-  if (auto z = time::parse_offset(options.timezone)) {
-    zone = *z;
-  } else {
-    report(HT_NO_NUMBER, HT_NO_NUMBER,
-           "time zone '" + options.timezone + "' not understood; UTC assumed", HT_DIAG_WARNING);
-  }
+  const text::DateOrder order =
+      detail::decide_date_order(t, dialect, date_col, skipped_lines, options.date_order, report);
+  const int64_t zone = detail::zone_offset(options, report);
   bool told_zone = false;
 
   eventlog::Record r;
@@ -144,7 +125,7 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
         continue;
       }
       r.event_id = *id;
-      r.level = level_from_name(f[0]);
+      r.level = detail::level_from_name(f[0]);
       date = f[1];
       r.provider = std::string(text::trim(f[2]));
       if (auto full = detail::expand_provider(r.provider)) {
@@ -168,50 +149,14 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
                "row has " + std::to_string(f.size()) + " columns, header has " +
                    std::to_string(col.size()));
       }
-      auto id = parse_uint<uint32_t>(get("id"));
-      if (!id) {
+      if (!detail::record_from_properties(get, r)) {
         report(row_line, HT_NO_NUMBER, "bad Id '" + std::string(get("id")) + "'");
         continue;
       }
-      r.event_id = *id;
-      r.message = std::string(get("message"));
-      if (auto v = parse_uint<uint8_t>(get("version"))) r.version = *v;
-      if (auto v = parse_uint<uint16_t>(get("qualifiers"))) r.qualifiers = *v;
-      if (auto v = parse_uint<uint8_t>(get("level"))) r.level = *v;
-      if (auto v = parse_uint<uint16_t>(get("task"))) r.task = *v;
-      if (auto v = parse_uint<uint8_t>(get("opcode"))) r.opcode = *v;
-      if (auto v = detail::parse_int64(get("keywords")))
-        r.keywords = static_cast<uint64_t>(*v);
-      else if (auto u = parse_uint<uint64_t>(get("keywords")))
-        r.keywords = *u;
-      if (auto v = parse_uint<uint64_t>(get("recordid"))) r.record_id = *v;
-      r.provider = std::string(get("providername"));
-      if (!get("providerid").empty()) r.provider_guid = detail::braced_guid(get("providerid"));
-      r.channel = std::string(get("logname"));
-      if (auto v = parse_uint<uint32_t>(get("processid"))) r.process_id = *v;
-      if (auto v = parse_uint<uint32_t>(get("threadid"))) r.thread_id = *v;
-      r.computer = std::string(get("machinename"));
-      r.user_sid = std::string(get("userid"));
-      if (!get("activityid").empty()) r.activity_id = detail::braced_guid(get("activityid"));
-      if (!get("relatedactivityid").empty())
-        r.related_activity_id = detail::braced_guid(get("relatedactivityid"));
       date = std::string(get("timecreated"));
     }
-    if (!text::trim(date).empty()) {
-      if (auto local = parse_local_datetime(date, order)) {
-        r.time = *local - zone;
-        notes.time_flags |= HT_TIME_ZONE_ASSUMED;
-        if (!told_zone) {
-          told_zone = true;
-          report(row_line, HT_NO_NUMBER,
-                 "CSV times are local times without a zone; assumed " +
-                     (options.timezone.empty() ? std::string("UTC") : options.timezone),
-                 HT_DIAG_INFO);
-        }
-      } else {
-        report(row_line, HT_NO_NUMBER, "date not understood: '" + date + "'");
-      }
-    }
+    detail::apply_local_time(date, order, zone, options.timezone, row_line, r, notes, told_zone,
+                             report);
     ++stats.records;
     if (on_record && !on_record(r, notes)) {
       stats.stopped = true;

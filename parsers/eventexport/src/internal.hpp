@@ -3,7 +3,10 @@
 
 #include <charconv>
 #include <cstdint>
+#include <functional>
 #include <hellotrace/eventexport/eventexport.hpp>
+#include <hellotrace/text/csv.hpp>
+#include <hellotrace/text/datetime.hpp>
 #include <hellotrace/text/text.hpp>
 #include <optional>
 #include <string>
@@ -54,6 +57,34 @@ std::string braced_guid(std::string_view s);
 
 // Full provider name for a short Event Viewer source name ("User Device Registration").
 std::optional<std::string_view> expand_provider(std::string_view source);
+
+// Reports the note of a date-order decision (once per file) and returns the order.
+text::DateOrder report_date_order(const text::DateOrderInference::Decision& d,
+                                  const Reporter& report);
+
+// Day/month order of the date column `date_col` of a CSV (rows after the header).
+text::DateOrder decide_date_order(std::string_view t, const text::CsvDialect& dialect,
+                                  size_t date_col, uint64_t skipped_lines,
+                                  std::optional<text::DateOrder> forced, const Reporter& report);
+
+// A record from an object's properties as Get-WinEvent names them (Export-Csv columns,
+// Format-List lines): Id, ProviderName, Message, LogName, Level, RecordId, …; `get`
+// answers "" for a missing one. False when Id is not a number. TimeCreated is left
+// to the caller (its culture and zone).
+bool record_from_properties(const std::function<std::string_view(std::string_view)>& get,
+                            eventlog::Record& r);
+
+// Reads a local, culture-formatted time into r.time (the run's zone applied), marks the
+// zone assumed, says once per file which zone was assumed, reports what it cannot read.
+void apply_local_time(std::string_view date, text::DateOrder order, int64_t zone,
+                      const std::string& zone_name, uint64_t line, eventlog::Record& r,
+                      RecordNotes& notes, bool& told_zone, const Reporter& report);
+
+// The run's zone (Options::timezone) as an offset; reports a zone it cannot read (UTC).
+int64_t zone_offset(const Options& options, const Reporter& report);
+
+// Level display names of Event Viewer in several UI languages → 1–5 (0 when unknown).
+uint8_t level_from_name(std::string_view name);
 
 // "0x%08X"
 std::string hex32(uint32_t v);

@@ -178,12 +178,61 @@ TEST(UdrPlugin, EveryExportFormIsClaimedAndCsvSaysWhatItLacks) {
     EXPECT_EQ(run.warnings(), 0u) << name << ": "
                                   << (run.diagnostics.empty() ? "" : run.diagnostics[0].message);
   }
+  // Event Viewer CSV has no EventData: it is read back from the messages, and said so.
   const auto csv = plugin.parse_file(kExports + "udr-eventviewer-en-US.csv");
   bool said = false;
   for (const auto& d : csv.diagnostics)
+    said |= d.message.find("read back from their English message text") != std::string::npos;
+  EXPECT_TRUE(said);
+  EXPECT_EQ(csv.events.at(1).field_or("AADPrt"), "No");
+  // An export of values nobody can read back still says what it lacks.
+  const auto bare = plugin.parse(
+      "Level,Date and Time,Source,Event ID,Task Category\r\n"
+      "Warning,11/14/2024 5:00:01 AM,User Device Registration,360,None,\r\n",
+      "bare.csv");
+  said = false;
+  for (const auto& d : bare.diagnostics)
     said |= d.message.find("no EventData values") != std::string::npos;
   EXPECT_TRUE(said);
   for (const Event& e : csv.events) EXPECT_TRUE(e.time_flags & HT_TIME_ZONE_ASSUMED);
+}
+
+// Exports that keep only the message: EventData read back with messages/*.json, and a
+// message in another language reported once, never read with English templates.
+TEST(UdrPlugin, MessageOnlyExportsGetTheirEventData) {
+  harness::PluginUnderTest plugin(ht_plugin_udr());
+  const std::string dir = HT_SOURCE_DIR "/tests/scenarios/";
+  const auto csv =
+      plugin.parse_file(dir + "messages-csv-en-us/udr-admin.csv", R"({"timezone":"+01:00"})");
+  ASSERT_EQ(csv.events.size(), 3u);
+  EXPECT_EQ(csv.warnings(), 0u);
+  const Event& prereq = csv.events[2];
+  EXPECT_EQ(prereq.kind, "prereq.check");
+  EXPECT_EQ(prereq.field_or("AADPrt"), "No");
+  EXPECT_EQ(prereq.fields[0].name, "Message");  // EventData order, then the @ facts
+  EXPECT_EQ(prereq.origin.line, 21u);
+  EXPECT_EQ(csv.events[0].subject.user_upn, "mia.chen@contoso.com");
+  EXPECT_EQ(csv.events[0].field_or("Attestation"), "ATT_SOFT");
+  // No ProviderName column: the matching template names the provider, hence the kind.
+  const auto select = plugin.parse_file(dir + "messages-format-list/hello-select-message.csv",
+                                        R"({"timezone":"+01:00"})");
+  ASSERT_EQ(select.events.size(), 1u);
+  EXPECT_EQ(select.events[0].kind, "tpm.info");
+  EXPECT_EQ(select.events[0].field_or("IsTpmLockedOut"), "True");
+
+  const auto de = plugin.parse_file(dir + "messages-csv-de-de/udr-admin.csv");
+  ASSERT_EQ(de.events.size(), 3u);
+  size_t told = 0;
+  for (const auto& d : de.diagnostics)
+    if (d.message.find("message text in de-DE: fields not recovered") != std::string::npos) {
+      ++told;
+      EXPECT_EQ(d.position.line, 2u);
+    }
+  EXPECT_EQ(told, 1u);
+  for (const Event& e : de.events) {
+    EXPECT_EQ(e.field("AADPrt"), nullptr);
+    EXPECT_EQ(e.field("Attestation"), nullptr);
+  }
 }
 
 // ---- DC Security log: Kerberos PKINIT (4768/4771) and KDC certificate events ----

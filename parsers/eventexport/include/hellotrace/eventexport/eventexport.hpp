@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <functional>
 #include <hellotrace/eventlog/record.hpp>
+#include <hellotrace/text/datetime.hpp>
 #include <optional>
 #include <span>
 #include <string>
@@ -58,13 +59,13 @@ struct RecordNotes {
 using RecordFn = std::function<bool(const eventlog::Record&, const RecordNotes&)>;
 using ProblemFn = std::function<void(const Problem&)>;
 
-enum class DayOrder { kAuto, kDayFirst, kMonthFirst };
-
 struct Options {
   // Zone of local times (CSV): "UTC" (default), "Z", "+03:00", "-0500", "UTC+3",
   // "GMT-05:30". Names from the tz database are not known (reported, UTC used).
   std::string timezone = "UTC";
-  DayOrder day_order = DayOrder::kAuto;  // CSV dates like 05/06/2024
+  // Day/month order of culture-formatted dates (CSV, text): nullopt decides it per file
+  // from the values (hellotrace::text::DateOrderInference).
+  std::optional<text::DateOrder> date_order;
 };
 
 struct Stats {
@@ -91,6 +92,18 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
 Stats read_event_json(std::span<const uint8_t> bytes, const RecordFn& on_record,
                       const ProblemFn& on_problem, const Options& options = {});
 
+// Event Viewer's "Copy details as text" (Event Properties → Copy), one or several events
+// pasted one after another, English or German labels. With the "Event Xml:" part that
+// newer Event Viewers add, the XML is read (everything the .evtx has); without it, the
+// header (log, source, local date, id, level, computer) and the description (→ message).
+Stats read_event_details(std::span<const uint8_t> bytes, const RecordFn& on_record,
+                         const ProblemFn& on_problem, const Options& options = {});
+
+// `Get-WinEvent | Format-List` (default view: TimeCreated, ProviderName, Id, Message; or
+// `Format-List *`): the Get-WinEvent properties by name, local TimeCreated, the message.
+Stats read_event_list(std::span<const uint8_t> bytes, const RecordFn& on_record,
+                      const ProblemFn& on_problem, const Options& options = {});
+
 // Picks the reader by sniffing (highest score); reports an error when none fits.
 Stats read_event_export(std::span<const uint8_t> bytes, const RecordFn& on_record,
                         const ProblemFn& on_problem, const Options& options = {});
@@ -100,6 +113,8 @@ Stats read_event_export(std::span<const uint8_t> bytes, const RecordFn& on_recor
 int looks_like_event_xml(std::span<const uint8_t> prefix);
 int looks_like_event_csv(std::span<const uint8_t> prefix);
 int looks_like_event_json(std::span<const uint8_t> prefix);
+int looks_like_event_details(std::span<const uint8_t> prefix);
+int looks_like_event_list(std::span<const uint8_t> prefix);
 
 // How a value is rendered in event XML, for positional values that JSON gives in
 // another form (numbers for HexInt32, GUIDs without braces).
@@ -118,10 +133,5 @@ struct DataName {
 // UseCloudTrust and CloudTgt).
 std::optional<std::span<const DataName>> manifest_names(std::string_view provider,
                                                         uint32_t event_id, uint8_t version);
-
-// Parses a local date-time as Windows writes it for the current culture
-// ("11/14/2024 10:00:01 AM", "14.11.2024 10:00:01", "2024-11-14 10:00:01") into ticks
-// of that local time (zone not applied). Exposed for tests.
-std::optional<int64_t> parse_local_datetime(std::string_view s, DayOrder order);
 
 }  // namespace hellotrace::eventexport
