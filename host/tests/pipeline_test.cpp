@@ -3,12 +3,23 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include "../../parsers/archive/tests/zip_writer.hpp"
 #include "test_util.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;
 
 extern "C" const ht_plugin* ht_plugin_test_lines(void);
+
+// Every file through a pipeline of the test "lines" parser; the results in input order.
+static std::vector<FileResult> run_lines(const std::vector<InputFile>& files) {
+  Registry r;
+  EXPECT_TRUE(r.add_table(ht_plugin_test_lines()));
+  Pipeline p(r, {});
+  std::vector<FileResult> results;
+  p.run(files, [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  return results;
+}
 
 TEST(Discovery, WalksFoldersSortedAndReportsMissingPaths) {
   TempDir d;
@@ -30,12 +41,7 @@ TEST(Pipeline, RoutesClaimedFilesAndSkipsTheRestWithAReason) {
   d.write("2-other.txt", "something else");
   d.write("3-empty.txt", "");
   d.write("4-throws.txt", "LINES\nkept\nTHROW\nlost\n");
-  Registry r;
-  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
-  Pipeline p(r, {});
-  std::vector<FileResult> results;
-  p.run(discover({d.path.string()}).files,
-        [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  const std::vector<FileResult> results = run_lines(discover({d.path.string()}).files);
   ASSERT_EQ(results.size(), 4u);
   EXPECT_EQ(results[0].parser, "lines");
   ASSERT_EQ(results[0].events.size(), 2u);
@@ -65,11 +71,7 @@ TEST(Pipeline, NotesInAFolderAreSkippedUnread) {
   const auto found =
       discover({(d.path / "bundle").string(), (d.path / "bundle/README.md").string()});
   ASSERT_EQ(found.files.size(), 5u);  // README.md once, as found in the folder
-  Registry r;
-  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
-  Pipeline p(r, {});
-  std::vector<FileResult> results;
-  p.run(found.files, [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  const std::vector<FileResult> results = run_lines(found.files);
   ASSERT_EQ(results.size(), 5u);
   for (size_t i = 0; i < 4; ++i) {
     SCOPED_TRACE(results[i].input.path.string());
@@ -86,6 +88,26 @@ TEST(Pipeline, NotesInAFolderAreSkippedUnread) {
   const auto named = discover({(d.path / "bundle/README.md").string()});
   ASSERT_EQ(named.files.size(), 1u);
   EXPECT_TRUE(named.files[0].not_an_input.empty());
+}
+
+// Inside a zipped bundle too.
+TEST(Pipeline, NotesInAZippedBundleAreSkippedUnread) {
+  TempDir d;
+  const auto zip = hellotrace::testing::make_zip(
+      {{"PC-0733/README.md", "LINES\nnotes\n"}, {"PC-0733/udr.txt", "LINES\nreal\n"}});
+  d.write("bundle.zip", std::string(zip.begin(), zip.end()));
+  const std::vector<FileResult> results = run_lines(discover({d.path.string()}).files);
+  size_t notes = 0, parsed = 0;
+  for (const auto& fr : results) {
+    if (fr.not_an_input) {
+      ++notes;
+      EXPECT_NE(fr.input.path.string().find("bundle.zip!/PC-0733/README.md"), std::string::npos);
+      EXPECT_TRUE(fr.events.empty());
+    }
+    parsed += fr.parser == "lines";
+  }
+  EXPECT_EQ(notes, 1u);
+  EXPECT_EQ(parsed, 1u);
 }
 
 TEST(Pipeline, ParallelRunDeliversInInputOrder) {

@@ -270,10 +270,15 @@ TEST(Cli, EventsPrintsSchemaValidNdjsonAndListsSkippedFiles) {
   fs::create_directories(dir);
   std::ofstream(dir / "a.txt") << "LINES\nhello \xFF world\n<script>\n";
   std::ofstream(dir / "b.bin") << "unknown";
+  std::ofstream(dir / "README.md") << "LINES\nnotes that would parse\n";
+  std::ofstream(dir / "expected.json") << "LINES\n{}\n";
   Outcome r = run("events " + kTestPlugins + " " + quote(dir.string()));
   EXPECT_EQ(r.exit_code, 0) << r.err;
   const auto events = ndjson(r.out);
-  ASSERT_EQ(events.size(), 2u);
+  ASSERT_EQ(events.size(), 2u);  // the notes are not read
+  EXPECT_NE(r.err.find("skipped 2 file(s) that are notes, not inputs: README.md, expected.json"),
+            std::string::npos)
+      << r.err;
   EXPECT_EQ(events[0]["fields"]["text"], "hello \xEF\xBF\xBD world");
   EXPECT_EQ(events[1]["origin"]["line"], 3);
   EXPECT_EQ(events[1]["source"], "lines");
