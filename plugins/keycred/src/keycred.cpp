@@ -9,6 +9,7 @@
 #include <hellotrace/keycredlink/keycredlink.hpp>
 #include <hellotrace/plugin_sdk.hpp>
 #include <hellotrace/text/csv.hpp>
+#include <hellotrace/text/datetime.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <optional>
@@ -34,6 +35,7 @@ constexpr std::string_view kAttr = "msDS-KeyCredentialLink";
 struct Zone {
   int64_t offset = 0;  // local = UTC + offset
   std::string name = "UTC";
+  text::DateOrder order = text::DateOrder::kMdy;  // of culture dates, decided per file
 };
 
 // The option "timezone": "UTCZ" and one-digit minutes ("+3:5", "+033") are read too.
@@ -70,55 +72,14 @@ std::optional<PsTime> parse_ps_time(std::string_view s, const Zone& zone) {
     out.ticks = zone_given ? *iso : *iso - zone.offset;
     return out;
   }
-  // M/d/yyyy h:mm[:ss] [AM|PM]  or  d.M.yyyy H:mm[:ss]
-  int64_t v[6] = {0, 0, 0, 0, 0, 0};
-  size_t i = 0, k = 0;
-  char date_sep = 0;
-  while (i < s.size() && k < 6) {
-    size_t n = 0;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9' && n < 4)
-      v[k] = v[k] * 10 + (s[i++] - '0'), ++n;
-    if (n == 0) return std::nullopt;
-    ++k;
-    if (i >= s.size()) break;
-    const char c = s[i];
-    if (k < 3) {
-      if (c != '/' && c != '.') return std::nullopt;
-      if (date_sep && c != date_sep) return std::nullopt;
-      date_sep = c;
-      ++i;
-    } else if (k == 3) {
-      if (c != ' ') return std::nullopt;
-      while (i < s.size() && s[i] == ' ') ++i;
-    } else if (c == ':') {
-      ++i;
-    } else {
-      break;
-    }
-  }
-  if (k < 3) return std::nullopt;
-  std::string_view rest = text::trim(s.substr(std::min(i, s.size())));
-  int64_t month = v[0], day = v[1];
-  if (date_sep == '.') std::swap(month, day);
-  int64_t hour = v[3];
-  if (!rest.empty()) {
-    if (text::iequals(rest, "PM") && hour < 12)
-      hour += 12;
-    else if (text::iequals(rest, "AM") && hour == 12)
-      hour = 0;
-    else if (!text::iequals(rest, "AM") && !text::iequals(rest, "PM"))
-      return std::nullopt;
-  }
-  if (!htime::valid_civil(v[2], static_cast<unsigned>(month), static_cast<unsigned>(day),
-                          static_cast<unsigned>(hour), static_cast<unsigned>(v[4]),
-                          static_cast<unsigned>(v[5])) ||
-      v[2] < 1601)
-    return std::nullopt;
-  out.date_only = k == 3;
-  out.ticks = htime::ticks_from_civil(v[2], static_cast<unsigned>(month),
-                                      static_cast<unsigned>(day), static_cast<unsigned>(hour),
-                                      static_cast<unsigned>(v[4]), static_cast<unsigned>(v[5])) -
-              zone.offset;
+  // Culture-formatted local dates, read with the file's day/month order (the shared
+  // reader: "7/19/2017 9:33:01 AM", "19.07.2017 09:33:01", "19/07/2017 09:33:01").
+  auto local = text::parse_culture_datetime(s, zone.order, {.time_required = false});
+  if (!local) return std::nullopt;
+  const size_t blank = s.find(' ');
+  out.date_only = blank == std::string_view::npos;
+  out.zone_given = local->zoned;
+  out.ticks = local->zoned ? local->ticks : local->ticks - zone.offset;
   return out;
 }
 
@@ -917,6 +878,29 @@ class KeyCred final : public hellotrace::sdk::Plugin {
                                       tz));
         }
       }
+    }
+    // The day/month order of the file's dates, from all of them (a value above 12 settles
+    // it); said when it had to be assumed.
+    {
+      text::DateOrderInference dates;
+      for (const auto& l : text::split_lines(doc)) {
+        std::string_view t = l.text;
+        for (size_t cut; !t.empty();
+             t.remove_prefix(cut == std::string_view::npos ? t.size() : cut + 1)) {
+          cut = t.find_first_of(",;\"\t");
+          const std::string_view piece = t.substr(0, cut);
+          const size_t colon = piece.find(" : ");
+          dates.observe(colon == std::string_view::npos ? piece : piece.substr(colon + 3),
+                        l.number);
+        }
+      }
+      std::optional<text::DateOrder> forced;
+      if (auto it = src.options.find("date_order");
+          src.options.is_object() && it != src.options.end() && it->is_string())
+        forced = text::parse_date_order(it->get<std::string>());
+      const auto decision = dates.decide(forced);
+      c.zone.order = decision.order;
+      if (!decision.note.empty()) out.info({}, decision.note);
     }
     // First meaningful line decides the shape.
     std::string_view first;

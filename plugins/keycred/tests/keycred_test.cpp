@@ -265,6 +265,22 @@ TEST(KeycredPlugin, DsInternalsFormatListUsesTheTimezoneOption) {
   EXPECT_EQ(f(plus3.events[1], "CreatedUtc"), "2024-11-14T07:58:12.0000000Z");
 }
 
+// The same listing from an en-GB console: day first, decided by 19 > 12 and used for every
+// date of the file (the shared culture-date reader).
+TEST(KeycredPlugin, DayFirstDatesOfAnEnGbConsole) {
+  const fs::path p =
+      fs::path(HT_SOURCE_DIR) / "plugins/keycred/samples/dsinternals-keycredential-fl.txt";
+  std::string gb = read_file(p);
+  for (const auto& [us, uk] :
+       {std::pair<std::string, std::string>{"7/19/2017 9:33:01 AM", "19/07/2017 09:33:01"},
+        {"11/14/2024 10:58:12 AM", "14/11/2024 10:58:12"}})
+    for (size_t at; (at = gb.find(us)) != std::string::npos;) gb.replace(at, us.size(), uk);
+  const Parsed r = parse_bytes(gb);
+  ASSERT_EQ(r.events.size(), 2u) << r.dump();
+  EXPECT_EQ(iso(r.events[0].time), "2017-07-19T09:33:01.0000000Z");
+  EXPECT_EQ(iso(r.events[1].time), "2024-11-14T10:58:12.0000000Z");
+}
+
 TEST(KeycredPlugin, DsInternalsTable) {
   const Parsed r = parse_sample("dsinternals-table.txt");
   ASSERT_EQ(r.events.size(), 3u) << r.dump();
