@@ -1,6 +1,9 @@
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <hellotrace/text/decode_issues.hpp>
+#include <hellotrace/text/escape.hpp>
 #include <hellotrace/text/text.hpp>
 
 namespace hellotrace::text {
@@ -57,7 +60,15 @@ void append_utf8(std::string& out, uint32_t cp) {
   }
 }
 
-static std::string decode_utf16(std::span<const uint8_t> b, bool little) {
+// Notes a unit that is not text at byte `offset` of the input.
+static void note_invalid(DecodeIssues* issues, uint64_t offset) {
+  if (!issues) return;
+  if (issues->count++ == 0) issues->first_offset = offset;
+}
+
+// `base` is the offset of b[0] in the input (2 after a BOM), for positions.
+static std::string decode_utf16(std::span<const uint8_t> b, bool little, uint64_t base,
+                                DecodeIssues* issues) {
   std::string out;
   out.reserve(b.size() / 2 + 16);
   const size_t n = b.size() & ~size_t{1};
@@ -77,26 +88,64 @@ static std::string decode_utf16(std::span<const uint8_t> b, bool little) {
     if (u < 0x80) {
       out.push_back(static_cast<char>(u));
     } else {
+      if (u >= 0xD800 && u <= 0xDFFF) note_invalid(issues, base + i);
       append_utf8(out, u);  // lone surrogates become U+FFFD there
     }
+  }
+  if (b.size() != n) {  // an odd trailing byte: half a character
+    note_invalid(issues, base + n);
+    append_utf8(out, 0xFFFD);
   }
   return out;
 }
 
-std::string decode(std::span<const uint8_t> b, Encoding* detected) {
+static size_t utf8_sequence(std::string_view s, size_t i);
+
+static std::string decode_into(std::span<const uint8_t> b, Encoding* detected,
+                               DecodeIssues* issues) {
   const Encoding e = detect_encoding(b);
   if (detected) *detected = e;
+  if (issues) *issues = DecodeIssues{0, 0, e};
+  const bool bom = (e == Encoding::kUtf16Le && b.size() >= 2 && b[0] == 0xFF) ||
+                   (e == Encoding::kUtf16Be && b.size() >= 2 && b[0] == 0xFE);
   switch (e) {
-    case Encoding::kUtf8Bom:
-      return std::string(b.begin() + 3, b.end());
     case Encoding::kUtf16Le:
-      return decode_utf16(b.size() >= 2 && b[0] == 0xFF ? b.subspan(2) : b, true);
     case Encoding::kUtf16Be:
-      return decode_utf16(b.size() >= 2 && b[0] == 0xFE ? b.subspan(2) : b, false);
+      return decode_utf16(bom ? b.subspan(2) : b, e == Encoding::kUtf16Le, bom ? 2 : 0, issues);
+    case Encoding::kUtf8Bom:
     case Encoding::kUtf8:
       break;
   }
-  return std::string(b.begin(), b.end());
+  const size_t skip = e == Encoding::kUtf8Bom ? 3 : 0;
+  std::string text(b.begin() + skip, b.end());
+  if (issues)
+    for (size_t i = 0; i < text.size();) {
+      const size_t len = utf8_sequence(text, i);
+      if (len == 0) note_invalid(issues, skip + i);
+      i += len ? len : 1;
+    }
+  return text;
+}
+
+std::string decode(std::span<const uint8_t> b, Encoding* detected) {
+  return decode_into(b, detected, nullptr);
+}
+
+std::string decode_checked(std::span<const uint8_t> b, DecodeIssues& issues, Encoding* detected) {
+  return decode_into(b, detected, &issues);
+}
+
+std::string DecodeIssues::message() const {
+  if (!count) return "";
+  const bool utf16 = encoding == Encoding::kUtf16Le || encoding == Encoding::kUtf16Be;
+  return std::string("invalid ") + encoding_name(encoding) + " at byte offset " +
+         [&] {
+           char buf[24];
+           std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(first_offset));
+           return std::string(buf);
+         }() +
+         (count > 1 ? " (" + std::to_string(count) + " places)" : std::string()) +
+         (utf16 ? ", shown as U+FFFD" : ", kept as is (outputs show U+FFFD)");
 }
 
 std::optional<Line> Lines::next() {
@@ -259,6 +308,56 @@ std::string sanitize_utf8(std::string_view s) {
       out.append("\xEF\xBF\xBD");
       ++i;
     }
+  }
+  return out;
+}
+
+static bool steers_terminal(uint32_t cp) {
+  return cp < 0x20 || cp == 0x7F || (cp >= 0x80 && cp <= 0x9F) || cp == 0x061C || cp == 0x200E ||
+         cp == 0x200F || cp == 0x2028 || cp == 0x2029 || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static uint32_t code_point(std::string_view s, size_t i, size_t len) {
+  const auto b = [&](size_t k) { return static_cast<uint8_t>(s[i + k]); };
+  static constexpr uint8_t kLeadMask[] = {0, 0x7F, 0x1F, 0x0F, 0x07};
+  uint32_t cp = b(0) & kLeadMask[len];
+  for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (b(k) & 0x3F);
+  return cp;
+}
+
+std::string escape_controls(std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const size_t len = utf8_sequence(s, i);
+    const uint8_t byte = static_cast<uint8_t>(s[i]);
+    if (len == 0) {  // not UTF-8
+      out += "\\x";
+      out.push_back(kHex[byte >> 4]);
+      out.push_back(kHex[byte & 15]);
+      ++i;
+      continue;
+    }
+    const uint32_t cp = code_point(s, i, len);
+    if (!steers_terminal(cp)) {
+      out.append(s.substr(i, len));
+    } else if (cp == '\n') {
+      out += "\\n";
+    } else if (cp == '\r') {
+      out += "\\r";
+    } else if (cp == '\t') {
+      out += "\\t";
+    } else if (cp < 0x80) {
+      out += "\\x";
+      out.push_back(kHex[cp >> 4]);
+      out.push_back(kHex[cp & 15]);
+    } else {
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 15]);
+    }
+    i += len;
   }
   return out;
 }
