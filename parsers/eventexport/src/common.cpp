@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
 
@@ -10,10 +11,12 @@
 namespace hellotrace::eventexport {
 namespace detail {
 
-Decoded decode_input(std::span<const uint8_t> bytes) {
+Decoded decode_input(std::span<const uint8_t> bytes, const Reporter& report) {
   Decoded d;
   text::Encoding enc = text::Encoding::kUtf8;
-  d.text = text::decode(bytes, &enc);
+  text::DecodeIssues issues;
+  d.text = text::decode_checked(bytes, issues, &enc);
+  if (issues.count) report(HT_NO_NUMBER, issues.first_offset, issues.message());
   d.utf8 = enc == text::Encoding::kUtf8 || enc == text::Encoding::kUtf8Bom;
   d.bom = enc == text::Encoding::kUtf8Bom ? 3 : 0;
   return d;

@@ -49,7 +49,7 @@ Stats read_event_csv(std::span<const uint8_t> bytes, const RecordFn& on_record,
                      const ProblemFn& on_problem, const Options& options) {
   Stats stats;
   detail::Reporter report{on_problem, stats};
-  const detail::Decoded in = detail::decode_input(bytes);
+  const detail::Decoded in = detail::decode_input(bytes, report);
   std::string_view t = in.text;
   uint64_t skipped_lines = 0;
   // #TYPE line of Export-Csv without -NoTypeInformation.

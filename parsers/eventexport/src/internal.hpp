@@ -22,7 +22,6 @@ struct Decoded {
   size_t bom = 0;
   uint64_t file_offset(size_t decoded) const { return utf8 ? decoded + bom : HT_NO_NUMBER; }
 };
-Decoded decode_input(std::span<const uint8_t> bytes);
 
 // Reporter that counts problems.
 struct Reporter {
@@ -34,6 +33,9 @@ struct Reporter {
     if (fn) fn(Problem{line, offset, severity, std::move(message)});
   }
 };
+
+// Decodes; bytes that are not text are reported once, at the first one's offset.
+Decoded decode_input(std::span<const uint8_t> bytes, const Reporter& report);
 
 template <typename T>
 std::optional<T> parse_uint(std::string_view s) {

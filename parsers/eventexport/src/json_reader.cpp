@@ -247,7 +247,7 @@ Stats read_event_json(std::span<const uint8_t> bytes, const RecordFn& on_record,
                       const ProblemFn& on_problem, const Options& options) {
   Stats stats;
   detail::Reporter report{on_problem, stats};
-  const detail::Decoded in = detail::decode_input(bytes);
+  const detail::Decoded in = detail::decode_input(bytes, report);
   const std::string_view t = in.text;
   text::LineCounter lines(t);
   int64_t zone = 0;

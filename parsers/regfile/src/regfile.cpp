@@ -1,5 +1,6 @@
 #include <hellotrace/pstext/pstext.hpp>
 #include <hellotrace/regfile/regfile.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <optional>
 
@@ -577,11 +578,17 @@ Result parse(std::string_view all) {
 
 Result parse_bytes(std::span<const uint8_t> bytes) {
   text::Encoding enc{};
-  std::string decoded = text::decode(bytes, &enc);
-  if (enc == text::Encoding::kUtf8 && !text::is_valid_utf8(decoded))
+  text::DecodeIssues issues;
+  std::string decoded = text::decode_checked(bytes, issues, &enc);
+  // Bytes that are not UTF-8 in a BOM-less file: an ANSI (Windows-1252) export, which
+  // is text after all.
+  const bool ansi = enc == text::Encoding::kUtf8 && issues.count;
+  if (ansi)
     decoded =
         from_cp1252(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-  return parse(decoded);
+  Result r = parse(decoded);
+  if (issues.count && !ansi) r.problems.insert(r.problems.begin(), Problem{0, issues.message()});
+  return r;
 }
 
 std::string canonical_key(std::string_view key) {

@@ -2,6 +2,7 @@
 // tenant.details, user.state, sso.state, device.diagnostics, proxy.config, prereq.check and
 // work_account events (one per section per run). See ../README.md.
 #include <hellotrace/plugin_sdk.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 
 #include "dsregcmd_parser.hpp"
@@ -32,7 +33,7 @@ class DsregcmdPlugin final : public hellotrace::sdk::Plugin {
 
   void parse(const hellotrace::sdk::Source& source,
              hellotrace::sdk::EventSink& out) const override {
-    const std::string text = hellotrace::text::decode(source.data);
+    const std::string text = hellotrace::text::decode_reporting(source.data, out);
     SdkOutput sink(out);
     hellotrace::dsregcmd::parse_text(text, source.path, sink);
   }

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <hellotrace/pstext/pstext.hpp>
 #include <hellotrace/text/datetime.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
@@ -874,7 +875,9 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 }
 
 void parse(std::span<const uint8_t> bytes, const RunOptions& options, Output& out) {
-  const std::string text = text::decode(bytes);
+  text::DecodeIssues issues;
+  const std::string text = text::decode_checked(bytes, issues);
+  if (issues.count) out.diagnose(HT_DIAG_WARNING, 0, issues.message());
   Context ctx{options, out};
   if (text.find("<cs-object") != std::string::npos) {
     csexport_xml(ctx, text);

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include <hellotrace/plugin_sdk.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <string>
@@ -101,7 +102,7 @@ class EventsReader : public hellotrace::sdk::Plugin {
   }
 
   void parse(const Source& src, EventSink& out) const override {
-    const std::string decoded = text::decode(src.data);
+    const std::string decoded = text::decode_reporting(src.data, out);
     text::Lines lines(decoded);
     size_t bad = 0;
     while (auto line = lines.next()) {

@@ -10,6 +10,7 @@
 #include <hellotrace/plugin_sdk.hpp>
 #include <hellotrace/text/csv.hpp>
 #include <hellotrace/text/datetime.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <optional>
@@ -864,7 +865,7 @@ class KeyCred final : public hellotrace::sdk::Plugin {
   }
 
   void parse(const Source& src, EventSink& out) const override {
-    const std::string doc = text::decode(src.data);
+    const std::string doc = text::decode_reporting(src.data, out);
     Ctx c{out, {}, "", false, 0};
     if (src.options.is_object()) {
       if (auto it = src.options.find("timezone"); it != src.options.end() && it->is_string()) {

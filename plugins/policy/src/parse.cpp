@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <hellotrace/regfile/regfile.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <map>
 #include <set>
@@ -155,7 +156,7 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 
 void parse(const sdk::Source& source, sdk::EventSink& out) {
   if (is_gpresult(text::decode(source.data.first(std::min<size_t>(source.data.size(), 8192)))))
-    return parse_gpresult(source, text::decode(source.data), out);
+    return parse_gpresult(source, text::decode_reporting(source.data, out), out);
   const rf::Result r = rf::parse_bytes(source.data);
   const std::string path(source.path);
   auto at_line = [](uint64_t line) {

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <hellotrace/pstext/pstext.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <string>
 #include <utility>
@@ -253,7 +254,7 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 }
 
 void parse(std::span<const uint8_t> bytes, sdk::EventSink& out) {
-  const std::string decoded = text::decode(bytes);
+  const std::string decoded = text::decode_reporting(bytes, out);
   const uint64_t before = out.emitted();
   if (is_tpmtool_text(decoded))
     parse_tpmtool(decoded, out);
