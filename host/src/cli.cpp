@@ -29,6 +29,7 @@
 #include "report_markdown.hpp"
 #include "rules.hpp"
 #include "store.hpp"
+#include "terminal.hpp"
 #include "timeline.hpp"
 
 #ifndef HELLOTRACE_VERSION
@@ -75,6 +76,8 @@ const char* kCommonHelp = R"(Input options:
   --date-order ORDER day/month order of dates like 05/06/2024: dmy, mdy or ymd (default:
                      decided per file from its dates; said on stderr when assumed)
   --threads N        parse N files at a time, 1 to 1024 (default: one per core)
+  --max-field-bytes N  keep at most N bytes of any one value an input brings (default
+                     65536; the rest is cut, with a marker and one warning per file)
   --quiet            no progress or per-file messages on stderr
   --probe NAME       also read a live system with this probe plugin (repeatable)
   --option KEY=VALUE an option for probe and action plugins, e.g. tcti=device:/dev/tpmrm0
@@ -168,6 +171,7 @@ struct Options {
   std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
   bool redact = false, force = false;
   unsigned threads = 0;
+  size_t max_field_bytes = kDefaultMaxFieldBytes;
   bool quiet = false, json_list = false, help = false, version = false;
   std::vector<std::string> flags;  // the options as given, to check they apply
 };
@@ -176,8 +180,9 @@ struct Options {
 // `timeline --html r.html` writing nothing without a word would leave the user waiting
 // for a file.
 void check_options_apply(const Options& o) {
-  static const std::set<std::string> kInput = {
-      "--plugin-dir", "--parser", "--timezone", "--date-order", "--threads", "--quiet", "-q"};
+  static const std::set<std::string> kInput = {"--plugin-dir", "--parser",         "--timezone",
+                                               "--date-order", "--threads",        "--quiet",
+                                               "-q",           "--max-field-bytes"};
   static const std::map<std::string, std::set<std::string>> kOwn = {
       {"analyze",
        {"--json", "--html", "--markdown", "--redact", "--db", "--now", "--user", "--rules",
@@ -210,6 +215,18 @@ unsigned parse_threads(const std::string& v) {
   if (!ok || n < 1 || n > kMaxThreads)
     throw UsageError(
         fmt::format("--threads takes a number from 1 to {}, not '{}'", kMaxThreads, v));
+  return n;
+}
+
+// 16 bytes at least (a cut value still says something); at most 100 MB, well below
+// SQLite's 1e9-byte limit on one value, so that --db always takes what was kept.
+size_t parse_max_field_bytes(const std::string& v) {
+  bool ok = !v.empty() && v.size() <= 9;
+  for (char c : v) ok = ok && c >= '0' && c <= '9';
+  const size_t n = ok ? std::stoul(v) : 0;
+  if (!ok || n < 16 || n > 100'000'000)
+    throw UsageError("--max-field-bytes takes a number of bytes from 16 to 100000000, not '" + v +
+                     "'");
   return n;
 }
 
@@ -249,6 +266,8 @@ Options parse_args(int argc, char** argv) {
         throw UsageError("--date-order takes dmy, mdy or ymd, not '" + o.date_order + "'");
     } else if (a == "--threads")
       o.threads = parse_threads(value(a));
+    else if (a == "--max-field-bytes")
+      o.max_field_bytes = parse_max_field_bytes(value(a));
     else if (a == "--json") {
       if (i + 1 < args.size() && (args[i + 1] == "-" || args[i + 1].rfind("--", 0) != 0))
         o.json_out = value(a);
@@ -350,7 +369,7 @@ void load_plugins(Registry& registry, const Options& o) {
   LoadOptions lo;
   lo.plugin_dirs = o.plugin_dirs;
   registry.load(lo);
-  for (const auto& r : registry.refusals()) std::cerr << "hellotrace: " << r << "\n";
+  for (const auto& r : registry.refusals()) tell(r);
   if (!o.parser.empty() && !registry.find(o.parser))
     throw UsageError("--parser " + o.parser + ": no such plugin loaded (see 'hellotrace plugins')");
 }
@@ -484,8 +503,7 @@ class Database {
     try {
       f();
     } catch (const std::exception& e) {
-      std::cerr << "hellotrace: --db " << path_ << ": " << e.what()
-                << "; the database is not written\n";
+      tell("--db " + path_ + ": " + e.what() + "; the database is not written");
       failed_ = true;
       store_.reset();  // removes its temporary file
     }
@@ -502,15 +520,16 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
                  size_t* parsed_files = nullptr) {
   const Discovery& found = in.found;
   bool ok = found.errors.empty();
-  for (const auto& e : found.errors) std::cerr << "hellotrace: " << e << "\n";
+  for (const auto& e : found.errors) tell(e);
   if (registry.with(HT_CAP_PARSE).empty()) {
-    std::cerr << "hellotrace: no parser plugins loaded (see 'hellotrace plugins')\n";
+    tell("no parser plugins loaded (see 'hellotrace plugins')");
     return false;
   }
   PipelineOptions po;
   po.threads = o.threads;
   po.options_json = options_json(o);
   po.force_parser = o.parser;
+  po.max_field_bytes = o.max_field_bytes;
   Pipeline pipeline(registry, po);
   Progress progress(!o.quiet, found.files.size());
   uint64_t events = 0;
@@ -536,20 +555,19 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
                                                       : r.container);
       });
     if (!r.failed.empty()) {
-      std::cerr << "hellotrace: " << path << ": cannot read: " << r.failed << "\n";
+      tell(path + ": cannot read: " + r.failed);
       ok = false;
     } else if (r.not_an_input) {
       notes.push_back(r.input.path.filename().string());
     } else if (!r.skipped.empty()) {
-      if (!o.quiet) std::cerr << "hellotrace: skipped " << path << ": " << r.skipped << "\n";
+      if (!o.quiet) tell("skipped " + path + ": " + r.skipped);
     } else if (r.container.empty()) {
       ++parsed;
     }
     for (const auto& d : r.diagnostics) {
       if (db)
         db->use([&](Store& s) { s.add_diagnostic(source_id, d.severity, d.position, d.message); });
-      if (!o.quiet || d.severity >= HT_DIAG_ERROR)
-        std::cerr << "hellotrace: " << format_diagnostic(path, d) << "\n";
+      if (!o.quiet || d.severity >= HT_DIAG_ERROR) tell(format_diagnostic(path, d));
     }
     if (db)
       db->use([&](Store& s) {
@@ -561,18 +579,17 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
     progress.update(r.input.size, events);
   });
   if (!notes.empty() && !o.quiet) {
-    std::cerr << "hellotrace: skipped " << notes.size() << " file(s) that are notes, not inputs:";
-    for (size_t i = 0; i < notes.size(); ++i) std::cerr << (i ? ", " : " ") << notes[i];
-    std::cerr << "\n";
+    std::string list;
+    for (size_t i = 0; i < notes.size(); ++i) list += (i ? ", " : " ") + notes[i];
+    tell(fmt::format("skipped {} file(s) that are notes, not inputs:{}", notes.size(), list));
   }
   if (parsed_files) *parsed_files = parsed;
   if (parsed == 0) {
     // Nothing read is no all-clear: an empty or unreadable folder ends here.
-    std::cerr << "hellotrace: nothing to analyze: "
-              << (found.files.empty() ? "no input file found"
-                                      : fmt::format("none of the {} input file(s) could be read",
-                                                    found.files.size()))
-              << "\n";
+    tell("nothing to analyze: " +
+         (found.files.empty()
+              ? std::string("no input file found")
+              : fmt::format("none of the {} input file(s) could be read", found.files.size())));
     ok = false;
   }
   return ok;
@@ -642,14 +659,14 @@ Correlated correlate(const Options& o, const RuleSet& rules, const Registry& reg
       observe(e);
     });
     if (db) db->use([&](Store& s) { s.set_source_events(source_id, events); });
-    for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
+    for (const auto& m : r.messages) tell(m);
     if (!r.ok) {
-      std::cerr << "hellotrace: probe " << name << " failed\n";
+      tell("probe " + name + " failed");
       c.ok = false;
     }
   }
   c.report = analysis.finish();
-  for (const auto& m : analyzers.problems()) std::cerr << "hellotrace: " << m << "\n";
+  for (const auto& m : analyzers.problems()) tell(m);
   return c;
 }
 
@@ -691,17 +708,41 @@ bool write_output(const std::string& role, const std::string& path, Writer&& wri
     file.commit();
     return true;
   } catch (const OutputError& e) {
-    std::cerr << "hellotrace: " << e.what() << "\n";
+    tell(e.what());
     return false;
   }
 }
 
+// Under --redact, stderr messages wait until the run's names are known (terminal.hpp)
+// and then leave through the same redactor as the outputs; on an early exit, through
+// one that knows only the shapes (GUIDs, SIDs, e-mail addresses).
+class RedactedMessages {
+ public:
+  explicit RedactedMessages(bool on) : on_(on) {
+    if (on_) hold_messages();
+  }
+  ~RedactedMessages() {
+    if (on_) {
+      Redaction shapes_only;
+      release(shapes_only);
+    }
+  }
+  void release(Redaction& redaction) {
+    if (on_) release_messages([&](std::string_view m) { return redaction.message(m); });
+    on_ = false;
+  }
+
+ private:
+  bool on_;
+};
+
 int cmd_analyze(const Options& o) {
   if (o.help) return std::cout << kAnalyzeHelp << "\n" << kCommonHelp, kExitOk;
+  RedactedMessages messages(o.redact);
   if (!o.fail_on.empty() && severity_rank(o.fail_on) < 0)
     throw UsageError("--fail-on takes critical, high, medium or info, not '" + o.fail_on + "'");
   RuleSet rules = load_rules(o);
-  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  for (const auto& p : rules.problems()) tell("rule file " + p.text());
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
@@ -717,7 +758,15 @@ int cmd_analyze(const Options& o) {
   bool ok = run.ok;
   const size_t input_count = run.inputs;
   Report& report = run.report;
-  if (o.redact) redact(report);
+  Redaction redaction;
+  if (o.redact) {
+    redaction.apply(report);
+    messages.release(redaction);
+  }
+  // The names of the outputs, as the summary shows them (they may name a person too).
+  auto output_name = [&](const std::string& path) {
+    return o.redact ? redaction.message(path) : path;
+  };
   const int64_t reference = report.now;
   if (!o.html.empty() || !o.markdown.empty()) {
     ReportMeta meta;
@@ -768,7 +817,8 @@ int cmd_analyze(const Options& o) {
     if (reference != HT_NO_TIME) std::cout << " as of " << time::format_iso(reference);
     std::cout << "\n";
     for (const Finding& f : findings) {
-      std::cout << fmt::format("  [{:<8}] {:<38} {}\n", f.severity, f.rule, f.summary);
+      std::cout << fmt::format("  [{:<8}] {:<38} {}\n", shown(f.severity), shown(f.rule),
+                               shown(f.summary));
       if (!f.evidence.empty()) {
         const Evidence& ev = f.evidence.front();
         std::string where = ev.file;
@@ -776,27 +826,31 @@ int cmd_analyze(const Options& o) {
           where += fmt::format(":{}", ev.position.line);
         else if (ev.position.record != HT_NO_NUMBER)
           where += fmt::format(" record {}", ev.position.record);
-        std::cout << fmt::format("             evidence: {}{}\n", where,
-                                 ev.excerpt.empty() ? "" : " (" + ev.excerpt + ")");
+        std::cout << fmt::format("             evidence: {}{}\n", shown(where),
+                                 shown(ev.excerpt.empty() ? "" : " (" + ev.excerpt + ")"));
       }
-      std::cout << fmt::format("             fix: {}\n", f.remediation);
+      std::cout << fmt::format("             fix: {}\n", shown(f.remediation));
     }
-    if (!o.db.empty() && !db.failed()) std::cout << "database: " << o.db << "\n";
-    if (!o.json_out.empty()) std::cout << "findings (NDJSON): " << o.json_out << "\n";
-    if (!o.html.empty() && o.html != "-") std::cout << "report (HTML): " << o.html << "\n";
+    if (!o.db.empty() && !db.failed())
+      std::cout << fmt::format("database: {}\n", shown(output_name(o.db)));
+    if (!o.json_out.empty())
+      std::cout << fmt::format("findings (NDJSON): {}\n", shown(output_name(o.json_out)));
+    if (!o.html.empty() && o.html != "-")
+      std::cout << fmt::format("report (HTML): {}\n", shown(output_name(o.html)));
     if (!o.markdown.empty() && o.markdown != "-")
-      std::cout << "report (Markdown): " << o.markdown << "\n";
+      std::cout << fmt::format("report (Markdown): {}\n", shown(output_name(o.markdown)));
   }
   if (!ok) return kExitUsage;
   if (!o.fail_on.empty() && worst >= severity_rank(o.fail_on)) return kExitFindings;
   return kExitOk;
 }
 
+// "FILE:LINE", "FILE record N", for the timeline text (escaped).
 std::string where(std::string_view file, const Position& p) {
-  if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
-  if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
-  if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
-  return std::string(file);
+  if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", shown(file), p.line);
+  if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", shown(file), p.record);
+  if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", shown(file), p.offset);
+  return fmt::format("{}", shown(file));
 }
 
 std::string time_text(int64_t t) {
@@ -805,8 +859,9 @@ std::string time_text(int64_t t) {
 
 int cmd_timeline(const Options& o) {
   if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
+  RedactedMessages messages(o.redact);
   RuleSet rules = load_rules(o);
-  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  for (const auto& p : rules.problems()) tell("rule file " + p.text());
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
@@ -814,7 +869,11 @@ int cmd_timeline(const Options& o) {
   Correlated run = correlate(o, rules, registry, inputs ? &*inputs : nullptr, nullptr);
   if (run.nothing_read) return kExitUsage;
   const bool ok = run.ok;
-  if (o.redact) redact(run.report);  // a story to paste into a ticket, names replaced
+  if (o.redact) {  // a story to paste into a ticket, names replaced
+    Redaction redaction;
+    redaction.apply(run.report);
+    messages.release(redaction);
+  }
   const Report& report = run.report;
   std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n",
                            report.users.size(),
@@ -830,16 +889,17 @@ int cmd_timeline(const Options& o) {
         s.next_start == HT_NO_TIME ? "?" : time::format_iso(s.next_start));
   }
   for (const auto& c : report.conflicts)
-    std::cout << fmt::format("identity conflict: not merged {} and {} ({}) at {}\n", c.kept,
-                             c.refused, c.reason, where(c.file, c.at));
+    std::cout << fmt::format("identity conflict: not merged {} and {} ({}) at {}\n", shown(c.kept),
+                             shown(c.refused), shown(c.reason), where(c.file, c.at));
   for (const UserTimeline& t : report.users) {
     const Identity& id = report.identities[t.identity];
     if (!o.user.empty() && !identity_is(id, o.user)) continue;
-    std::cout << "\n== " << id.display() << "\n";
+    std::cout << fmt::format("\n== {}\n", shown(id.display()));
     auto list = [](const char* label, const std::vector<std::string>& v) {
       if (v.empty()) return;
       std::cout << "   " << label << ": ";
-      for (size_t i = 0; i < v.size(); ++i) std::cout << (i ? ", " : "") << v[i];
+      for (size_t i = 0; i < v.size(); ++i)
+        std::cout << (i ? ", " : "") << fmt::format("{}", shown(v[i]));
       std::cout << "\n";
     };
     list("UPN", id.upns);
@@ -849,17 +909,18 @@ int cmd_timeline(const Options& o) {
     list("NGC keys", id.ngc_keys);
     for (int d : t.devices) {
       const Identity& dev = report.identities[d];
-      std::cout << "   device: " << dev.display();
-      if (!dev.device_ids.empty()) std::cout << " (" << dev.device_ids.front() << ")";
+      std::cout << fmt::format("   device: {}", shown(dev.display()));
+      if (!dev.device_ids.empty()) std::cout << fmt::format(" ({})", shown(dev.device_ids.front()));
       std::cout << "\n";
     }
     for (const Merge& m : id.merges)
-      std::cout << "   tied: " << m.a << " = " << m.b << " (" << where(m.file, m.at) << ")\n";
+      std::cout << fmt::format("   tied: {} = {} ({})\n", shown(m.a), shown(m.b),
+                               where(m.file, m.at));
     std::cout << "  Phases\n";
     for (const PhaseStatus& p : t.phases) {
-      std::cout << fmt::format("   [{:<7}] {:<36} {}", phase_state_name(p.state),
-                               phase_title(p.phase),
-                               p.state == PhaseState::kUnknown ? "no source covers it" : p.note);
+      std::cout << fmt::format(
+          "   [{:<7}] {:<36} {}", phase_state_name(p.state), phase_title(p.phase),
+          shown(p.state == PhaseState::kUnknown ? "no source covers it" : p.note));
       if (p.time != HT_NO_TIME) std::cout << "  @ " << time::format_iso(p.time);
       if (p.evidence) std::cout << "  (" << where(p.evidence->file, p.evidence->position) << ")";
       std::cout << "\n";
@@ -867,17 +928,18 @@ int cmd_timeline(const Options& o) {
     std::cout << "  Events\n";
     for (const TimelineEntry& e : t.entries)
       std::cout << fmt::format(
-          "   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), e.kind,
-          e.event_id == HT_NO_EVENT_ID ? e.source : fmt::format("{} {}", e.source, e.event_id),
-          e.summary, where(e.file, e.origin));
+          "   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), shown(e.kind),
+          shown(e.event_id == HT_NO_EVENT_ID ? std::string(e.source)
+                                             : fmt::format("{} {}", e.source, e.event_id)),
+          shown(e.summary), where(e.file, e.origin));
     if (t.entries_omitted)
       std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
     std::cout << "  Blockers\n";
     if (t.findings.empty()) std::cout << "   none found\n";
     for (size_t i : t.findings) {
       const Finding& f = report.findings[i];
-      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f.severity, f.rule, f.summary,
-                               f.remediation);
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", shown(f.severity),
+                               shown(f.rule), shown(f.summary), shown(f.remediation));
     }
   }
   std::vector<const Finding*> tenant;
@@ -886,8 +948,8 @@ int cmd_timeline(const Options& o) {
   if (!tenant.empty()) {
     std::cout << "\n== tenant-wide / device\n";
     for (const Finding* f : tenant)
-      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", f->severity, f->rule,
-                               f->summary, f->remediation);
+      std::cout << fmt::format("   [{}] {}: {}\n        fix: {}\n", shown(f->severity),
+                               shown(f->rule), shown(f->summary), shown(f->remediation));
   }
   return ok ? kExitOk : kExitUsage;
 }
@@ -912,7 +974,7 @@ int cmd_probe(const Options& o) {
           out << line;
         });
       });
-  for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
+  for (const auto& m : r.messages) tell(m);
   return r.ok && written ? kExitOk : kExitUsage;
 }
 
@@ -920,7 +982,7 @@ int cmd_plan(const Options& o) {
   if (o.help) return std::cout << kPlanHelp << "\n" << kCommonHelp, kExitOk;
   if (o.out_dir.empty()) throw UsageError("plan needs --out DIR for the plan's files");
   RuleSet rules = load_rules(o);
-  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  for (const auto& p : rules.problems()) tell("rule file " + p.text());
   if (!rules.problems().empty()) return kExitUsage;
   Registry registry;
   load_plugins(registry, o);
@@ -955,20 +1017,20 @@ int cmd_plan(const Options& o) {
   bool ok = run.ok;
   for (const Plugin* p : actions) {
     const ActionResult r = run_action(*p, input, *out);
-    for (const auto& m : r.messages) std::cerr << "hellotrace: " << m << "\n";
-    for (const auto& f : r.written) std::cout << f.string() << "\n";
+    for (const auto& m : r.messages) tell(m);
+    for (const auto& f : r.written) std::cout << fmt::format("{}\n", shown(f.string()));
     if (!r.ok) {
-      std::cerr << "hellotrace: action " << p->name() << " failed\n";
+      tell("action " + p->name() + " failed");
       ok = false;
     }
   }
   try {
     out->finish();
   } catch (const OutputError& e) {
-    std::cerr << "hellotrace: " << e.what() << "\n";
+    tell(e.what());
     ok = false;
   }
-  std::cerr << fmt::format("hellotrace: plan for {} finding(s) written to {}\n", count, o.out_dir);
+  tell(fmt::format("plan for {} finding(s) written to {}", count, o.out_dir));
   return ok ? kExitOk : kExitUsage;
 }
 
@@ -998,12 +1060,13 @@ int cmd_plugins(const Options& o) {
   for (const auto& p : registry.plugins()) {
     std::string formats;
     for (const auto& f : p->formats()) formats += (formats.empty() ? "" : ",") + f;
-    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", p->name(), p->kinds_text(),
-                             p->version(), formats, p->path().string());
+    std::cout << fmt::format("{:<14} {:<16} {:<9} {:<40} {}\n", shown(p->name()),
+                             shown(p->kinds_text()), shown(p->version()), shown(formats),
+                             shown(p->path().string()));
   }
   if (registry.plugins().empty()) {
     std::cout << "(no plugins found; searched:";
-    for (const auto& d : registry.searched()) std::cout << " " << d.string();
+    for (const auto& d : registry.searched()) std::cout << fmt::format(" {}", shown(d.string()));
     std::cout << ")\n";
   }
   return kExitOk;
@@ -1016,13 +1079,13 @@ int cmd_rules(const Options& o) {
     std::error_code ec;
     if (!fs::exists(o.validate, ec)) throw UsageError(o.validate + ": no such file or folder");
     rules.load(o.validate);
-    for (const auto& p : rules.problems()) std::cout << p.text() << "\n";
+    for (const auto& p : rules.problems()) std::cout << fmt::format("{}\n", shown(p.text()));
     std::cout << fmt::format("{} rule(s) valid, {} problem(s)\n", rules.rules().size(),
                              rules.problems().size());
     return rules.problems().empty() ? kExitOk : kExitUsage;
   }
   RuleSet rules = load_rules(o);
-  for (const auto& p : rules.problems()) std::cerr << "hellotrace: rule file " << p.text() << "\n";
+  for (const auto& p : rules.problems()) tell("rule file " + p.text());
   if (o.json_list) {
     nlohmann::json list = nlohmann::json::array();
     for (const Rule& r : rules.rules())
@@ -1036,7 +1099,7 @@ int cmd_rules(const Options& o) {
     std::cout << dump_line(list) << "\n";
   } else {
     for (const Rule& r : rules.rules())
-      std::cout << fmt::format("{:<40} {:<8} {}\n", r.id, r.severity, r.title);
+      std::cout << fmt::format("{:<40} {:<8} {}\n", shown(r.id), shown(r.severity), shown(r.title));
   }
   return rules.problems().empty() ? kExitOk : kExitUsage;
 }
@@ -1077,10 +1140,10 @@ int main(int argc, char** argv) {
   try {
     code = run_command(argc, argv);
   } catch (const UsageError& e) {
-    std::cerr << "hellotrace: " << e.what() << "\n";
+    tell(e.what());
     return kExitUsage;
   } catch (const std::exception& e) {
-    std::cerr << "hellotrace: error: " << e.what() << "\n";
+    tell(std::string("error: ") + e.what());
     return kExitUsage;
   }
   // Data lost on the way to stdout (a full disk, /dev/full) is a failed run, whatever
@@ -1088,7 +1151,7 @@ int main(int argc, char** argv) {
   try {
     check_stdout();
   } catch (const OutputError& e) {
-    std::cerr << "hellotrace: " << e.what() << "\n";
+    tell(e.what());
     return kExitUsage;
   }
   return code;

@@ -23,6 +23,74 @@ std::string format_diagnostic(const std::string& file, const Diagnostic& d) {
   return fmt::format("{}: {}: {}", where, sev, d.message);
 }
 
+ht_str FieldCap::cut(ht_str s, std::string_view what, const ht_position& at) {
+  if (s.size <= max_) return s;
+  if (cut_count_++ == 0) {
+    first_what_ = std::string(what.substr(0, 200));
+    first_size_ = s.size;
+    first_at_ = {at.line, at.offset, at.record};
+  }
+  size_t keep = max_;
+  while (keep > 0 && (static_cast<uint8_t>(s.data[keep]) & 0xC0) == 0x80) --keep;
+  return ht_str{s.data, keep};
+}
+
+Event FieldCap::copy(const ht_event& v) {
+  const ht_subject& vs = v.subject;
+  const ht_str* const subject[] = {&vs.user_sid,    &vs.user_upn,  &vs.user_dn,   &vs.user_sam,
+                                   &vs.device_name, &vs.device_id, &vs.tenant_id, &vs.ngc_key_id};
+  static constexpr const char* kSubjectNames[] = {
+      "the user SID",    "the UPN",       "the DN",        "the account",
+      "the device name", "the device id", "the tenant id", "the key id"};
+  auto too_long = [&](ht_str s) { return s.size > max_; };
+  bool any = too_long(v.kind) || too_long(v.channel) || too_long(v.provider);
+  for (const ht_str* s : subject) any = any || too_long(*s);
+  for (size_t i = 0; i < v.field_count && !any; ++i)
+    any = too_long(v.fields[i].name) || too_long(v.fields[i].value);
+  if (!any) return event_from_abi(v);
+
+  ht_event c = v;
+  std::vector<ht_field> fields(v.fields, v.fields + v.field_count);
+  c.fields = fields.data();
+  c.kind = cut(c.kind, "the kind", v.origin);
+  c.channel = cut(c.channel, "the channel", v.origin);
+  c.provider = cut(c.provider, "the provider", v.origin);
+  ht_str* const cs[] = {&c.subject.user_sid,  &c.subject.user_upn,    &c.subject.user_dn,
+                        &c.subject.user_sam,  &c.subject.device_name, &c.subject.device_id,
+                        &c.subject.tenant_id, &c.subject.ngc_key_id};
+  for (size_t k = 0; k < std::size(cs); ++k) *cs[k] = cut(*cs[k], kSubjectNames[k], v.origin);
+  for (ht_field& f : fields) {
+    f.value = cut(f.value, fmt::format("field {}", from_ht(cut(f.name, "a field name", v.origin))),
+                  v.origin);
+    f.name = cut(f.name, "a field name", v.origin);
+  }
+  Event e = event_from_abi(c);
+  auto mark = [](std::string& kept, ht_str original) {
+    if (original.size > kept.size())
+      kept += fmt::format("\u2026[{} bytes cut]", original.size - kept.size());
+  };
+  mark(e.kind, v.kind);
+  mark(e.channel, v.channel);
+  mark(e.provider, v.provider);
+  std::string* const es[] = {&e.subject.user_sid,  &e.subject.user_upn,    &e.subject.user_dn,
+                             &e.subject.user_sam,  &e.subject.device_name, &e.subject.device_id,
+                             &e.subject.tenant_id, &e.subject.ngc_key_id};
+  for (size_t k = 0; k < std::size(es); ++k) mark(*es[k], *subject[k]);
+  for (size_t i = 0; i < fields.size(); ++i) {
+    mark(e.fields[i].name, v.fields[i].name);
+    mark(e.fields[i].value, v.fields[i].value);
+  }
+  return e;
+}
+
+std::optional<Diagnostic> FieldCap::diagnostic() const {
+  if (!cut_count_) return std::nullopt;
+  std::string m = fmt::format("{} is {} bytes long: kept the first {} (--max-field-bytes)",
+                              first_what_, first_size_, max_);
+  if (cut_count_ > 1) m += fmt::format("; {} more value(s) of this file cut too", cut_count_ - 1);
+  return Diagnostic{HT_DIAG_WARNING, first_at_, std::move(m)};
+}
+
 Pipeline::Pipeline(const Registry& registry, PipelineOptions options)
     : registry_(registry), options_(std::move(options)), parsers_(registry.with(HT_CAP_PARSE)) {}
 
@@ -31,9 +99,10 @@ struct Collector {
   FileResult* result;
   std::string source;
   std::string file;
+  FieldCap cap;
   static int emit(void* ctx, const ht_event* ev) {
     auto* self = static_cast<Collector*>(ctx);
-    Event e = event_from_abi(*ev);
+    Event e = self->cap.copy(*ev);
     e.source = self->source;
     e.file = self->file;
     self->result->events.push_back(std::move(e));
@@ -153,7 +222,7 @@ FileResult Pipeline::parse(const Piece& piece) const {
     return r;
   }
   r.parser = best->name();
-  Collector collector{&r, r.parser, piece.name};
+  Collector collector{&r, r.parser, piece.name, FieldCap(options_.max_field_bytes)};
   ht_event_sink sink{&collector, &Collector::emit, &Collector::diagnose};
   ht_source src{};
   src.struct_size = sizeof src;
@@ -162,6 +231,7 @@ FileResult Pipeline::parse(const Piece& piece) const {
   src.size = bytes.size();
   src.options_json = to_ht(options_.options_json);
   const int rc = best->table().parse(best->instance(), &src, &sink);
+  if (auto d = collector.cap.diagnostic()) r.diagnostics.push_back(std::move(*d));
   if (rc == HT_FAILED && r.events.empty() && r.diagnostics.empty())
     r.diagnostics.push_back({HT_DIAG_ERROR, {}, "parser " + r.parser + " failed"});
   return r;

@@ -10,6 +10,7 @@
 #include <functional>
 #include <hellotrace/archive/archive.hpp>
 #include <hellotrace/event.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,26 @@ struct Diagnostic {
 // "FILE:12: warning: message" / "FILE: offset 0x1a0: error: …"
 std::string format_diagnostic(const std::string& file, const Diagnostic& d);
 
+// Where the events of one file are capped (PipelineOptions::max_field_bytes): every
+// event of every plugin passes here on its way into the host, so a parser that reads a
+// 1 GB line into one value costs the host at most the cap. `copy` makes the owning
+// Event with each string cut at the cap (on a UTF-8 boundary) and "…[N bytes cut]"
+// appended; `diagnostic` is the one warning of the file (empty when nothing was cut).
+class FieldCap {
+ public:
+  explicit FieldCap(size_t max_bytes) : max_(max_bytes) {}
+  Event copy(const ht_event& v);
+  std::optional<Diagnostic> diagnostic() const;
+
+ private:
+  ht_str cut(ht_str s, std::string_view what, const ht_position& at);
+  size_t max_;
+  uint64_t cut_count_ = 0;
+  std::string first_what_;
+  uint64_t first_size_ = 0;
+  Position first_at_;
+};
+
 struct FileResult {
   InputFile input;     // for a member: "bundle.zip!/dir/file.txt" and its expanded size
   std::string parser;  // plugin name, empty when skipped
@@ -40,8 +61,13 @@ struct FileResult {
   double seconds = 0;
 };
 
+// Longest string an event may bring in (field values and names, subject, kind…): the
+// rest is cut, with kCutMarker and the number of bytes cut, and one warning per file.
+inline constexpr size_t kDefaultMaxFieldBytes = 64 * 1024;
+
 struct PipelineOptions {
-  unsigned threads = 0;             // 0: one per core
+  unsigned threads = 0;  // 0: one per core
+  size_t max_field_bytes = kDefaultMaxFieldBytes;
   std::string options_json = "{}";  // given to parse() (timezone, …)
   std::string force_parser;         // route every file to this plugin
   archive::Limits archive_limits;   // against decompression bombs, per input file

@@ -178,6 +178,15 @@ class Redactor {
     if (name.size() < 3) return;
     person_of_.try_emplace(name, person);
     add_needle(name, fmt::format("user-{}", person));
+    // Parts of the name ("sofia" of sofia.marquez or "Sofia Marquez") name the person
+    // in file names (get-aduser-sofia.txt).
+    size_t start = 0;
+    for (size_t i = 0; i <= name.size(); ++i)
+      if (i == name.size() || !word(name[i])) {
+        if (i - start >= 3)
+          file_words_.try_emplace(name.substr(start, i - start), fmt::format("user-{}", person));
+        start = i + 1;
+      }
   }
   void domain(const std::string& d) {
     if (d.size() < 3) return;
@@ -251,6 +260,11 @@ class Redactor {
     if (it == device_.end()) {
       it = device_.emplace(label, fmt::format("DEVICE-{}", device_.size() + 1)).first;
       add_needle(label, it->second);
+      // File names spell PC-1504 as pc1504.
+      std::string squashed;
+      for (char c : label)
+        if (word(c)) squashed.push_back(c);
+      if (squashed.size() >= 3) file_words_.try_emplace(squashed, it->second);
     }
     if (label.size() < full.size()) {
       domain(full.substr(label.size() + 1));
@@ -342,7 +356,10 @@ class Redactor {
       learn(name, value);
     }
   }
-  void learn(const std::string& name, std::string_view value) {
+  void learn(std::string name, std::string_view value) {
+    // "@Computer": a System value of an event record (the DC of a 4768), named apart
+    // from the EventData.
+    if (name.starts_with('@')) name.erase(0, 1);
     const std::string v = text::to_lower(value);
     if (name == "keyid" || name == "ngckeyid" || name == "keyidentifier")
       guid("ngc_key", value);
@@ -366,6 +383,27 @@ class Redactor {
       domain(v);
     else if (name == "tenantname" && v.size() >= 3)
       add_needle(v, "redacted-tenant");
+    else if (name == "connector" || name == "connectorname")
+      connector(value);
+  }
+
+  // An Entra Connect connector is named after the forest or tenant it connects
+  // ("corp.contoso.com", "contoso.onmicrosoft.com - AAD"): connector-K, keeping the
+  // " - AAD" that tells the Entra connector from an AD one.
+  std::string connector(std::string_view raw) {
+    const std::string v = text::to_lower(text::trim(raw));
+    if (v.size() < 3) return std::string(raw);
+    auto it = connector_.find(v);
+    if (it == connector_.end()) {
+      constexpr std::string_view kAad = " - aad";
+      const bool aad = v.size() > kAad.size() && v.ends_with(kAad);
+      const std::string p =
+          fmt::format("connector-{}{}", connector_.size() + 1, aad ? " - AAD" : "");
+      it = connector_.emplace(v, p).first;
+      add_needle(v, p);
+      if (aad) add_needle(v.substr(0, v.size() - kAad.size()), p.substr(0, p.size() - 6));
+    }
+    return it->second;
   }
 
   // ---- free text ----------------------------------------------------------------
@@ -453,7 +491,41 @@ class Redactor {
     if (!s.empty()) s = scan(s, false);
   }
   void file(std::string& path) {
-    if (!path.empty()) path = scan(base_name(path));
+    if (!path.empty()) path = scan(file_name_words(base_name(path)));
+  }
+  // Words of a file or folder name (runs of letters and digits) that are a known name
+  // part or device name, replaced by its pseudonym.
+  std::string file_name_words(std::string_view name) const {
+    std::string out;
+    size_t i = 0;
+    while (i < name.size()) {
+      if (!word(name[i])) {
+        out.push_back(name[i++]);
+        continue;
+      }
+      size_t end = i;
+      while (end < name.size() && word(name[end])) ++end;
+      const std::string w = text::to_lower(name.substr(i, end - i));
+      auto it = file_words_.find(w);
+      out += it != file_words_.end() ? it->second : std::string(name.substr(i, end - i));
+      i = end;
+    }
+    return out;
+  }
+  // A message (stderr): every word that holds a path has its folder and file names
+  // treated as file names, then the whole text as free text.
+  std::string message(std::string_view m) {
+    std::string out;
+    size_t i = 0;
+    while (i < m.size()) {
+      size_t end = i;
+      while (end < m.size() && m[end] != ' ') ++end;
+      const std::string_view w = m.substr(i, end - i);
+      out += w.find_first_of("/\\") != std::string_view::npos ? file_name_words(w) : std::string(w);
+      if (end < m.size()) out.push_back(' ');
+      i = end + 1;
+    }
+    return scan(out);
   }
   void json(nlohmann::json& j) {
     if (j.is_string()) {
@@ -479,7 +551,10 @@ class Redactor {
   std::string salt_;
   int people_ = 0, sids_ = 0, other_ids_ = 0;
   bool dirty_ = false;
-  std::unordered_map<std::string, std::string> upn_, sid_, guid_, dn_, sam_, device_, ou_;
+  std::unordered_map<std::string, std::string> upn_, sid_, guid_, dn_, sam_, device_, ou_,
+      connector_;
+  // Words of file and folder names: name parts and device names without hyphens.
+  std::unordered_map<std::string, std::string> file_words_;
   std::unordered_map<std::string, int> person_of_, domains_;
   std::unordered_map<std::string, std::string> needle_set_;
   std::array<std::vector<std::string>, 256> by_first_;
@@ -513,6 +588,7 @@ void Redaction::apply(Event& e) {
 }
 
 std::string Redaction::text(std::string_view s) { return impl_->x.scan(s); }
+std::string Redaction::message(std::string_view s) { return impl_->x.message(s); }
 
 void redact(Report& r, const std::string& salt) {
   Redaction redaction(salt);
@@ -575,7 +651,10 @@ void Redaction::apply(Report& r) {
     for (const PhaseStatus& p : t.phases)
       if (p.evidence) x.learn_fields(p.evidence->excerpt);
   }
-  for (const SyncCycle& c : r.sync.cycles) x.learn_fields(c.evidence.excerpt);
+  for (const SyncCycle& c : r.sync.cycles) {
+    x.connector(c.connector);
+    x.learn_fields(c.evidence.excerpt);
+  }
 
   // 4. Free text everywhere.
   for (Identity& id : r.identities)
@@ -613,7 +692,7 @@ void Redaction::apply(Report& r) {
     }
   }
   for (SyncCycle& c : r.sync.cycles) {
-    x.txt(c.connector);
+    c.connector = x.connector(c.connector);
     x.txt(c.profile);
     x.txt(c.result);
     x.evidence(c.evidence);

@@ -46,7 +46,13 @@
 // there (no GUID/SID/e-mail shapes, so references stay intact); documentation links
 // are left as the rule gives them.
 // FILE NAMES: every file path keeps only its base name (the folders may name the user),
-// and known values in the base name are replaced as in free text.
+// and known values in the base name are replaced as in free text; so are its words
+// (runs of letters and digits) that are a part of a person's name (3+ characters of a
+// UPN local part, a CN or an account: get-aduser-sofia.txt → get-aduser-user-1.txt) or
+// a device name without its hyphens (dsregcmd-status-pc1504.txt → …-DEVICE-1.txt).
+// CONNECTORS: Entra Connect connector names → connector-K (" - AAD" kept).
+// MESSAGES (stderr, under --redact): held until the report is redacted, then printed
+// through message(): free text, with the folder and file names of paths as file names.
 //
 // WHAT IS NOT REPLACED: times, event ids, kinds, sources (plugin names), rule ids and
 // severities, positions (line, record, offset), numbers and error codes, well-known SIDs,
@@ -84,6 +90,8 @@ class Redaction {
   void apply(Report& r);
   void apply(Event& e);
   std::string text(std::string_view s);  // free text, with what is known so far
+  // A message for stderr: as text(), and the folder and file names in it as file names.
+  std::string message(std::string_view s);
 
  private:
   struct Impl;

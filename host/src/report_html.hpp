@@ -21,6 +21,7 @@
 #include <array>
 #include <cstdint>
 #include <ostream>
+#include <streambuf>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,44 @@ std::vector<Remedy> top_remedies(const Report& r);
 std::vector<size_t> unattached_findings(const Report& r);
 // Counts per severity: critical, high, medium, info, other.
 std::array<size_t, 5> severity_counts(const Report& r);
+
+// A fleet's report summarizes: at most kMaxUsersListed rows in the users table and
+// kMaxUsersDetailed users with a section of their own, and the sections stop once the
+// report holds kDetailBudgetBytes; what is left out is said. With each section capped
+// too (event rows, evidence, cell sizes), an HTML or Markdown report stays under
+// about 40 MiB whatever the input (docs/CLI.md, Safety).
+inline constexpr size_t kMaxUsersListed = 2000;
+inline constexpr size_t kMaxUsersDetailed = 200;
+inline constexpr uint64_t kDetailBudgetBytes = 32ull << 20;
+// Which users (indices into Report::users), in which order: all, in name order, when
+// there are at most `max`; else the first `max` by worst blocker (most severe first,
+// then most blockers), then name.
+std::vector<size_t> users_first(const Report& r, size_t max);
+// Blocked users (a finding of high severity or worse) among `users`.
+size_t blocked_users(const Report& r, const std::vector<size_t>& users);
+
+// Passes bytes on to another stream buffer, counting them (the reports' byte budget).
+class CountingBuf : public std::streambuf {
+ public:
+  explicit CountingBuf(std::streambuf* to) : to_(to) {}
+  uint64_t bytes() const { return bytes_; }
+
+ protected:
+  int overflow(int c) override {
+    if (c == traits_type::eof()) return traits_type::not_eof(c);
+    ++bytes_;
+    return to_->sputc(static_cast<char>(c));
+  }
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
+    bytes_ += static_cast<uint64_t>(n);
+    return to_->sputn(s, n);
+  }
+  int sync() override { return to_->pubsync(); }
+
+ private:
+  std::streambuf* to_;
+  uint64_t bytes_ = 0;
+};
 const char* const kSeverities[] = {"critical", "high", "medium", "info"};
 
 }  // namespace report_detail

@@ -117,8 +117,9 @@ const char* state_symbol(PhaseState s) {
 
 class MarkdownWriter {
  public:
-  MarkdownWriter(const Report& r, std::ostream& out, const ReportMeta& meta)
-      : r_(r), out_(out), meta_(meta), evidence_(r) {}
+  MarkdownWriter(const Report& r, std::ostream& out, const CountingBuf& counted,
+                 const ReportMeta& meta)
+      : r_(r), out_(out), counted_(&counted), meta_(meta), evidence_(r) {}
 
   void write() {
     const int64_t ref = meta_.now != HT_NO_TIME ? meta_.now : r_.now;
@@ -138,7 +139,7 @@ class MarkdownWriter {
              << md_escape(c.reason) << " | " << md_escape(where(c.file, c.at)) << " |\n";
       out_ << "\n";
     }
-    for (size_t i = 0; i < r_.users.size(); ++i) user(i);
+    user_sections();
     const auto rest = unattached_findings(r_);
     if (!rest.empty()) {
       out_ << "## Tenant-wide and device blockers\n\n";
@@ -188,7 +189,9 @@ class MarkdownWriter {
       return;
     }
     out_ << "| User | Devices | Phases | Blockers |\n|---|---|---|---|\n";
-    for (const UserTimeline& t : r_.users) {
+    const std::vector<size_t> listed = users_first(r_, kMaxUsersListed);
+    for (size_t u : listed) {
+      const UserTimeline& t = r_.users[u];
       std::string devices;
       for (int d : t.devices) devices += (devices.empty() ? "" : ", ") + display(d);
       size_t n[4] = {};
@@ -204,6 +207,32 @@ class MarkdownWriter {
            << " | " << (blockers.empty() ? "none" : md_escape(blockers)) << " |\n";
     }
     out_ << "\n";
+    if (listed.size() < r_.users.size())
+      out_ << fmt::format(
+          "_{} more user(s) not listed: the table shows at most {} users, the most severely "
+          "blocked first._\n\n",
+          r_.users.size() - listed.size(), kMaxUsersListed);
+  }
+
+  // One section per user, as many as the report's bounds allow (report_html.hpp).
+  void user_sections() {
+    const std::vector<size_t> order = users_first(r_, kMaxUsersDetailed);
+    std::vector<bool> detailed(r_.users.size(), false);
+    size_t shown = 0;
+    for (; shown < order.size() && counted_->bytes() < kDetailBudgetBytes; ++shown) {
+      user(order[shown]);
+      detailed[order[shown]] = true;
+    }
+    if (shown == r_.users.size()) return;
+    std::vector<size_t> rest;
+    for (size_t u = 0; u < r_.users.size(); ++u)
+      if (!detailed[u]) rest.push_back(u);
+    out_ << fmt::format(
+        "_{} user(s) ({} of them blocked) have no section here: a report details at most {} "
+        "users and {} MiB, users with the most severe blockers first. Their blockers are in the "
+        "NDJSON findings (--json); 'hellotrace analyze --user UPN --markdown FILE' gives one "
+        "user's full report._\n\n",
+        rest.size(), blocked_users(r_, rest), kMaxUsersDetailed, kDetailBudgetBytes >> 20);
   }
 
   void user(size_t index) {
@@ -407,6 +436,7 @@ class MarkdownWriter {
 
   const Report& r_;
   std::ostream& out_;
+  const CountingBuf* counted_;
   const ReportMeta& meta_;
   EvidenceIndex evidence_;
 };
@@ -414,7 +444,11 @@ class MarkdownWriter {
 }  // namespace
 
 void write_markdown(const Report& r, std::ostream& out, const ReportMeta& meta) {
-  MarkdownWriter(r, out, meta).write();
+  CountingBuf counted(out.rdbuf());
+  std::ostream through(&counted);
+  MarkdownWriter(r, through, counted, meta).write();
+  through.flush();
+  if (!through) out.setstate(std::ios::badbit);
 }
 
 }  // namespace hellotrace::host

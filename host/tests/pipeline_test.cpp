@@ -124,3 +124,37 @@ TEST(Pipeline, ParallelRunDeliversInInputOrder) {
   ASSERT_EQ(seen.size(), 60u);
   for (int i = 0; i < 60; ++i) EXPECT_EQ(seen[i], std::to_string(i));
 }
+
+// Issue 17, item 6: a value of a few MB is cut at the configured cap where events enter
+// the host (whatever the plugin), on a character boundary, with a marker; one warning
+// per file names the first cut and counts the others.
+TEST(Pipeline, CapsLongValuesWithAMarkerAndOneWarningPerFile) {
+  TempDir d;
+  // 999 ASCII bytes then "é" (2 bytes) across the 1000-byte cap, then 3 MB more.
+  const std::string big = std::string(999, 'a') + "\xC3\xA9" + std::string(3 << 20, 'b');
+  d.write("big.txt", "LINES\nshort\n" + big + "\n" + std::string(5000, 'c') + "\n");
+  d.write("small.txt", "LINES\nfine\n");
+  Registry r;
+  ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
+  PipelineOptions o;
+  o.max_field_bytes = 1000;
+  Pipeline p(r, o);
+  std::vector<FileResult> results;
+  p.run(discover({d.path.string()}).files,
+        [&](FileResult& fr) { results.push_back(std::move(fr)); });
+  ASSERT_EQ(results.size(), 2u);
+  const FileResult& f = results[0];
+  ASSERT_EQ(f.events.size(), 3u);
+  EXPECT_EQ(f.events[0].field_or("text"), "short");
+  EXPECT_EQ(f.events[1].field_or("text"),
+            std::string(999, 'a') + fmt::format("\u2026[{} bytes cut]", big.size() - 999));
+  EXPECT_EQ(f.events[2].field_or("text"), std::string(1000, 'c') + "\u2026[4000 bytes cut]");
+  EXPECT_EQ(f.events[1].subject.user_upn, "user@contoso.com");
+  ASSERT_EQ(f.diagnostics.size(), 1u);
+  EXPECT_EQ(format_diagnostic("big.txt", f.diagnostics[0]),
+            fmt::format("big.txt:3: warning: field text is {} bytes long: kept the first 1000 "
+                        "(--max-field-bytes); 1 more value(s) of this file cut too",
+                        big.size()));
+  EXPECT_TRUE(results[1].diagnostics.empty());
+  EXPECT_EQ(results[1].events.at(0).field_or("text"), "fine");
+}

@@ -23,55 +23,12 @@
 #include <string>
 #include <thread>
 
+#include "cli_run.hpp"
 #include "swtpm.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-// `prefix`: a command to run hellotrace under (e.g. "timeout 60").
-Outcome run(const std::string& args, const std::string& prefix = "") {
-  static int counter = 0;
-  const fs::path err = fs::temp_directory_path() / ("hellotrace-cli-" + std::to_string(::getpid()) +
-                                                    "-" + std::to_string(++counter));
-  const std::string cmd =
-      prefix + " " + quote(HELLOTRACE_EXE) + " " + args + " 2>" + quote(err.string());
-  Outcome r;
-  FILE* p = ::popen(cmd.c_str(), "r");
-  char buf[65536];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = ::pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.err = slurp(err);
-  fs::remove(err);
-  return r;
-}
-
-std::vector<nlohmann::json> ndjson(const std::string& text) {
-  std::vector<nlohmann::json> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) out.push_back(nlohmann::json::parse(line));
-  return out;
-}
 
 // Validates NDJSON against a schema with Debian's python3-jsonschema.
 std::string schema_problems(const std::string& ndjson_text, const std::string& schema) {
@@ -103,20 +60,6 @@ std::string schema_problems(const std::string& ndjson_text, const std::string& s
 }
 
 const std::string kTestPlugins = std::string("--plugin-dir ") + TEST_PLUGIN_DIR;
-
-std::string source_path(const std::string& rel) { return std::string(HT_SOURCE_DIR "/") + rel; }
-
-// A fresh, empty folder under the temp dir, removed by the destructor.
-struct TempDir {
-  fs::path path;
-  explicit TempDir(const std::string& tag) {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("hellotrace-cli-" + tag + "-" + std::to_string(::getpid()) +
-                                        "-" + std::to_string(++counter));
-    fs::remove_all(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
 
 // The rule ids of `analyze --json -` on the same input: what a plan must be about.
 std::set<std::string> analyzed_rules(const std::string& args) {

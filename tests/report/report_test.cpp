@@ -1,5 +1,6 @@
 // The support and privacy outputs on Reports built by the real Analysis from
 // hand-made events, hostile values included.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -394,6 +395,49 @@ TEST(ReportHtml, ThousandsOfEventsAreCappedAndCounted) {
   fs::create_directories(fs::path(HT_BINARY_DIR) / "artifacts");
   std::ofstream(fs::path(HT_BINARY_DIR) / "artifacts" / "report-many.html", std::ios::binary)
       << html;
+}
+
+// Issue 17, item 6: a fleet's report summarizes. 2500 people, every third one without a
+// PRT (a high blocker): the users table lists 2000, the most blocked first; 200 get a
+// section, all of them blocked; notes say what was left out, in HTML and Markdown.
+TEST(ReportHtml, AFleetIsSummarizedWithinTheDocumentedBound) {
+  static RuleSet rules = rules_with_hostile_rule();
+  AnalysisOptions o;
+  o.now = at("2025-03-05T08:00:00Z");
+  Analysis a(rules, o);
+  constexpr size_t kPeople = 2500;
+  for (size_t i = 0; i < kPeople; ++i) {
+    Event e = base("prereq.check", "udr", "2025-03-04T08:05:00Z");
+    e.event_id = i % 3 == 0 ? 360 : 358;
+    e.subject.user_upn = fmt::format("u{:04}@contoso.com", i);
+    e.subject.user_sid = fmt::format("S-1-5-21-1111111111-2222222222-3333333333-{}", 5000 + i);
+    e.subject.device_name = fmt::format("PC-{:04}", i);
+    e.add("AADPrt", i % 3 == 0 ? "No" : "Yes");
+    e.add("DeviceIsJoined", "Yes");
+    e.file = fmt::format("/fleet/PC-{:04}/udr.xml", i);
+    a.observe(e);
+  }
+  const Report r = a.finish();
+  ASSERT_EQ(r.users.size(), kPeople);
+  const std::string html = html_of(r);
+  expect_valid_html(html, expected_title(r));
+  EXPECT_EQ(count(html, "<section id=\"user-"), report_detail::kMaxUsersDetailed);
+  EXPECT_EQ(count(html, "<tr><td><a href=\"#user-"), report_detail::kMaxUsersListed);
+  EXPECT_NE(html.find("500 more user(s) not listed"), std::string::npos);
+  EXPECT_NE(html.find("2300 user(s) (634 of them blocked) have no section here"),
+            std::string::npos);
+  // The sections are the blocked users' (every third person).
+  for (size_t p = html.find("<section id=\"user-"); p != std::string::npos;
+       p = html.find("<section id=\"user-", p + 1)) {
+    const size_t name = html.find("<h2>u", p);
+    ASSERT_NE(name, std::string::npos);
+    EXPECT_EQ(std::stoul(html.substr(name + 5, 4)) % 3, 0u) << html.substr(name, 30);
+  }
+  EXPECT_LT(html.size(), 40u << 20);
+  const std::string md = md_of(r);
+  EXPECT_EQ(count(md, "\n## u"), report_detail::kMaxUsersDetailed);
+  EXPECT_NE(md.find("_500 more user(s) not listed"), std::string::npos);
+  EXPECT_NE(md.find("_2300 user(s) (634 of them blocked) have no section here"), std::string::npos);
 }
 
 TEST(ReportHtml, DocumentationLinksMustBePlainHttps) {
