@@ -92,9 +92,9 @@ static std::string decode_utf16(std::span<const uint8_t> b, bool little, uint64_
       append_utf8(out, u);  // lone surrogates become U+FFFD there
     }
   }
-  if (b.size() != n) {  // an odd trailing byte: half a character
+  if (b.size() != n) {  // an odd trailing byte: half a character, dropped
     note_invalid(issues, base + n);
-    append_utf8(out, 0xFFFD);
+    if (issues) issues->odd_length = true;
   }
   return out;
 }
@@ -105,7 +105,7 @@ static std::string decode_into(std::span<const uint8_t> b, Encoding* detected,
                                DecodeIssues* issues) {
   const Encoding e = detect_encoding(b);
   if (detected) *detected = e;
-  if (issues) *issues = DecodeIssues{0, 0, e};
+  if (issues) *issues = DecodeIssues{0, 0, e, false};
   const bool bom = (e == Encoding::kUtf16Le && b.size() >= 2 && b[0] == 0xFF) ||
                    (e == Encoding::kUtf16Be && b.size() >= 2 && b[0] == 0xFE);
   switch (e) {
@@ -145,7 +145,10 @@ std::string DecodeIssues::message() const {
            return std::string(buf);
          }() +
          (count > 1 ? " (" + std::to_string(count) + " places)" : std::string()) +
-         (utf16 ? ", shown as U+FFFD" : ", kept as is (outputs show U+FFFD)");
+         (!utf16        ? ", kept as is (outputs show U+FFFD)"
+          : !odd_length ? ", shown as U+FFFD"
+          : count == 1  ? " (the last byte of an odd length), dropped"
+                        : ", shown as U+FFFD (the odd last byte dropped)");
 }
 
 std::optional<Line> Lines::next() {

@@ -60,15 +60,17 @@ TEST(Text, ReportsTheFirstBytesThatAreNotText) {
   EXPECT_EQ(issues.count, 2u);
   EXPECT_EQ(issues.first_offset, 4u);
   EXPECT_EQ(issues.message(), "invalid UTF-16LE at byte offset 0x4 (2 places), shown as U+FFFD");
-  // An odd length: the half character at the end is U+FFFD too.
+  // An odd length: the half character at the end is dropped, and said.
   const std::string odd(
       "\xFF\xFE"
       "A\0"
       "B",
       5);
-  EXPECT_EQ(text::decode_checked(bytes(odd), issues), "A\xEF\xBF\xBD");
+  EXPECT_EQ(text::decode_checked(bytes(odd), issues), "A");
   EXPECT_EQ(issues.count, 1u);
   EXPECT_EQ(issues.first_offset, 4u);
+  EXPECT_EQ(issues.message(),
+            "invalid UTF-16LE at byte offset 0x4 (the last byte of an odd length), dropped");
   // UTF-8 with a BOM: offsets count the BOM; bytes are kept.
   EXPECT_EQ(text::decode_checked(bytes("\xEF\xBB\xBFok \xFF\xC3("), issues), "ok \xFF\xC3(");
   EXPECT_EQ(issues.count, 2u);

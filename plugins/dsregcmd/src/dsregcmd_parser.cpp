@@ -434,7 +434,8 @@ class Parser {
     run_.clear();
     titles_.clear();
     const std::string run_number = std::to_string(runs_);
-    for (const Section& s : sections) {
+    // The fields move into the events: a value may be a 1 GB line (the host caps it).
+    for (Section& s : sections) {
       Event e;
       e.time = when;
       e.kind = std::string(kind_for_title(s.title));
@@ -443,7 +444,7 @@ class Parser {
       e.fields.reserve(s.fields.size() + 2);
       e.add("section", s.title);
       e.add("run", run_number);
-      for (const RawField& f : s.fields) e.add(f.key, f.value);
+      for (RawField& f : s.fields) e.add(std::move(f.key), std::move(f.value));
       out_.event(e);
     }
   }

@@ -11,12 +11,14 @@
 namespace hellotrace::text {
 
 // What decoding met that is not text: the byte offset (in the input) of the first
-// bad unit and how many there were. UTF-16: lone surrogates and an odd trailing byte
-// (both shown as U+FFFD); UTF-8: bytes that are not UTF-8 (kept, outputs show U+FFFD).
+// bad unit and how many there were. UTF-16: lone surrogates (shown as U+FFFD) and an
+// odd last byte (dropped, as decode() does); UTF-8: bytes that are not UTF-8 (kept,
+// outputs show U+FFFD).
 struct DecodeIssues {
   uint64_t first_offset = 0;
   uint64_t count = 0;
   Encoding encoding = Encoding::kUtf8;
+  bool odd_length = false;  // UTF-16 with a last byte alone
   // "invalid UTF-16LE at byte offset 0x2a (3 places), shown as U+FFFD"; "" when none.
   std::string message() const;
 };
