@@ -1,8 +1,10 @@
 // End-to-end: the guarantees of docs/CLI.md "Safety" — what reaches a terminal is
 // inert, --redact holds everywhere, memory and report size stay bounded, text that is
 // not text is said once per file. Hostile inputs are made here, at run time.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -219,4 +221,47 @@ TEST(Safety, RedactLeavesNoNameInAnyOutputOrMessage) {
   EXPECT_NE(analyze.err.find("CN=user-"), std::string::npos) << analyze.err;
   EXPECT_NE(analyze.err.find("notes-user-"), std::string::npos) << analyze.err;
   EXPECT_NE(texts[5].second.find("connector-"), std::string::npos);
+}
+
+// Item 6, through the command: a 3 MB line in a dsregcmd output, capped at 1000 bytes;
+// one warning names the file and the line; the database takes the event.
+TEST(Safety, LongValuesAreCutWithOneWarningNamingFileAndLine) {
+  TempDir dir("cap");
+  fs::create_directories(dir.path);
+  std::string text = slurp(source_path("samples/pending-sync/dsregcmd-status-pc0517.txt"));
+  const std::string tenant = "TenantName : Contoso";
+  const size_t at = text.find(tenant);
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at + tenant.size(), std::string(3 << 20, 'x'));
+  const uint64_t line = std::count(text.begin(), text.begin() + at, '\n') + 1;
+  write_file(dir.path / "dsregcmd-status-pc0517.txt", text);
+  Outcome r = run("events --max-field-bytes 1000 --db " + quote((dir.path / "e.db").string()) +
+                  " " + quote((dir.path / "dsregcmd-status-pc0517.txt").string()));
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // The position is the event's: the line of the section that holds the field.
+  const std::string warning = fmt::format(
+      ": warning: field TenantName is {} bytes long: kept the first 1000 (--max-field-bytes)",
+      7 + (3 << 20));
+  const size_t w = r.err.find(warning);
+  ASSERT_NE(w, std::string::npos) << r.err;
+  const size_t colon = r.err.rfind("dsregcmd-status-pc0517.txt:", w);
+  ASSERT_NE(colon, std::string::npos) << r.err;
+  const uint64_t at_line = std::stoull(r.err.substr(colon + 27, w - colon - 27));
+  EXPECT_GT(at_line, 1u);
+  EXPECT_LE(at_line, line);
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  const std::string cut = "Contoso" + std::string(993, 'x') + "\u2026[" +
+                          std::to_string(7 + (3 << 20) - 1000) + " bytes cut]";
+  EXPECT_NE(r.out.find("\"TenantName\":\"" + cut + "\""), std::string::npos);
+  EXPECT_LT(r.out.size(), 100000u);
+  EXPECT_LT(fs::file_size(dir.path / "e.db"), 1u << 20);
+  for (const char* bad : {"0", "15", "-5", "1e6", "100000001", "64k"}) {
+    Outcome u = run(std::string("events --max-field-bytes ") + bad + " x");
+    EXPECT_EQ(u.exit_code, 2) << bad;
+    EXPECT_NE(u.err.find(std::string("--max-field-bytes takes a number of bytes from 16 to "
+                                     "100000000, not '") +
+                         bad + "'"),
+              std::string::npos)
+        << u.err;
+  }
 }
