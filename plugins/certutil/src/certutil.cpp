@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <hellotrace/analysis_findings.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <map>
 #include <optional>
@@ -234,7 +235,7 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 }
 
 void parse(std::span<const uint8_t> bytes, sdk::EventSink& out) {
-  const std::string decoded = text::decode(bytes);
+  const std::string decoded = text::decode_reporting(bytes, out);
   const auto lines = text::split_lines(decoded);
   bool dcinfo = false, store = false;
   for (const auto& l : lines) {

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <hellotrace/analysis_findings.hpp>
 #include <hellotrace/pstext/pstext.hpp>
+#include <hellotrace/text/decode_issues.hpp>
 #include <hellotrace/text/text.hpp>
 #include <map>
 #include <vector>
@@ -183,7 +184,7 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
 }
 
 void parse(std::span<const uint8_t> bytes, sdk::EventSink& out) {
-  const pstext::Result r = pstext::parse_bytes(bytes);
+  const pstext::Result r = pstext::parse(text::decode_reporting(bytes, out));
   for (const auto& p : r.problems) out.warning({p.line, HT_NO_NUMBER, HT_NO_NUMBER}, p.message);
   size_t used = 0;
   for (const Object& o : r.objects) {
