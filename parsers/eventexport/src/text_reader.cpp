@@ -171,7 +171,7 @@ Stats read_event_details(std::span<const uint8_t> bytes, const RecordFn& on_reco
                          const ProblemFn& on_problem, const Options& options) {
   Stats stats;
   detail::Reporter report{on_problem, stats};
-  const detail::Decoded in = detail::decode_input(bytes);
+  const detail::Decoded in = detail::decode_input(bytes, report);
   const std::vector<Pasted> events = split_pasted(text::split_lines(in.text));
   if (events.empty()) {
     report(1, HT_NO_NUMBER, "no \"Log Name:\" line: not a copied event", HT_DIAG_ERROR);
@@ -241,7 +241,7 @@ Stats read_event_list(std::span<const uint8_t> bytes, const RecordFn& on_record,
                       const ProblemFn& on_problem, const Options& options) {
   Stats stats;
   detail::Reporter report{on_problem, stats};
-  const detail::Decoded in = detail::decode_input(bytes);
+  const detail::Decoded in = detail::decode_input(bytes, report);
   const pstext::Result parsed = pstext::parse_console(in.text);
   for (const auto& p : parsed.problems) report(p.line, HT_NO_NUMBER, p.message);
   text::DateOrderInference inference;
