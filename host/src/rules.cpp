@@ -4,6 +4,8 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <charconv>
+#include <climits>
 #include <fstream>
 #include <hellotrace/text/text.hpp>
 #include <nlohmann/json.hpp>
@@ -34,6 +36,86 @@ static std::vector<std::string> strings_of(const json& j) {
     for (const auto& x : j)
       if (x.is_string()) out.push_back(x.get<std::string>());
   return out;
+}
+
+std::string normalize_code(std::string_view code) {
+  std::string_view v = text::trim(code);
+  const bool negative = !v.empty() && v[0] == '-';
+  if (negative) {
+    int64_t n = 0;
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec == std::errc() && end == v.data() + v.size() && n >= INT32_MIN)
+      return fmt::format("0x{:08x}", static_cast<uint32_t>(static_cast<int32_t>(n)));
+    return text::to_lower(v);
+  }
+  std::string_view digits = v;
+  if (digits.size() > 2 && digits[0] == '0' && (digits[1] == 'x' || digits[1] == 'X'))
+    digits.remove_prefix(2);
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n, 16);
+  // Hex as events write it (0x801c03f2, 801C03F2, 0x0000003E); a decimal without 0x that
+  // is not also hex-shaped stays text.
+  if (!digits.empty() && ec == std::errc() && end == digits.data() + digits.size() &&
+      n <= UINT32_MAX && (digits.size() != v.size() || digits.size() == 8))
+    return fmt::format("0x{:08x}", n);
+  return text::to_lower(v);
+}
+
+// Parses "match"-grammar entries (an object or an array of objects) into `out`.
+static void parse_matchers(const json& m, std::vector<Matcher>& out, std::vector<std::string>& bad,
+                           std::string_view where) {
+  std::vector<json> matchers;
+  if (m.is_array())
+    matchers.assign(m.begin(), m.end());
+  else if (m.is_object())
+    matchers.push_back(m);
+  else
+    bad.push_back(fmt::format("\"{}\" must be an object or an array of objects", where));
+  for (const json& mj : matchers) {
+    Matcher matcher;
+    if (!mj.is_object()) {
+      bad.push_back(fmt::format("each \"{}\" entry must be an object", where));
+      continue;
+    }
+    for (const auto& [key, value] : mj.items()) {
+      if (key == "kind")
+        matcher.kinds = strings_of(value);
+      else if (key == "source")
+        matcher.sources = strings_of(value);
+      else if (key == "event_id") {
+        if (value.is_number_integer())
+          matcher.event_ids.push_back(value.get<int64_t>());
+        else if (value.is_array())
+          for (const auto& x : value)
+            if (x.is_number_integer())
+              matcher.event_ids.push_back(x.get<int64_t>());
+            else
+              bad.push_back("\"event_id\" entries must be integers");
+        else
+          bad.push_back("\"event_id\" must be an integer or an array of integers");
+      } else if (key == "fields") {
+        if (!value.is_object()) {
+          bad.push_back("\"fields\" must map field names to RE2 patterns");
+          continue;
+        }
+        for (const auto& [field, pattern] : value.items()) {
+          if (!pattern.is_string()) {
+            bad.push_back(fmt::format("pattern of field \"{}\" must be a string", field));
+            continue;
+          }
+          auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
+          if (!re->ok())
+            bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}",
+                                      field, re->error()));
+          else
+            matcher.all.push_back({field, std::move(re)});
+        }
+      } else {
+        bad.push_back(fmt::format("unknown key \"{}\" in \"{}\"", key, where));
+      }
+    }
+    out.push_back(std::move(matcher));
+  }
 }
 
 void RuleSet::load(const fs::path& path) {
@@ -172,62 +254,63 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     rule.evidence = strings_of(j.value("evidence", json::array()));
     rule.suppressed_by = strings_of(j.value("suppressed_by", json::array()));
     const json m = j.value("match", json());
-    std::vector<json> matchers;
-    if (m.is_array())
-      matchers.assign(m.begin(), m.end());
-    else if (m.is_object())
-      matchers.push_back(m);
+    if (m.is_array() || m.is_object())
+      parse_matchers(m, rule.match, bad, "match");
     else
       bad.push_back("missing \"match\" (an object or an array of objects)");
-    for (const json& mj : matchers) {
-      Matcher matcher;
-      if (!mj.is_object()) {
-        bad.push_back("each \"match\" entry must be an object");
-        continue;
+    rule.yields_to = strings_of(j.value("yields_to", json::array()));
+    if (j.contains("state")) {
+      const json& st = j["state"];
+      StateSpec spec;
+      if (!st.is_object() || !st.contains("cleared_by")) {
+        bad.push_back("\"state\" must be an object with \"cleared_by\" (match entries)");
+      } else {
+        parse_matchers(st["cleared_by"], spec.cleared_by, bad, "cleared_by");
+        const std::string per = st.value("per", "user_device");
+        if (per == "user")
+          spec.per = StateSpec::Per::kUser;
+        else if (per == "device")
+          spec.per = StateSpec::Per::kDevice;
+        else if (per != "user_device")
+          bad.push_back("\"state.per\" must be user_device, user or device");
+        for (const auto& [key, value] : st.items())
+          if (key != "cleared_by" && key != "per" && key != "description")
+            bad.push_back(fmt::format("unknown key \"{}\" in \"state\"", key));
+        rule.state = std::move(spec);
       }
-      for (const auto& [key, value] : mj.items()) {
-        if (key == "kind")
-          matcher.kinds = strings_of(value);
-        else if (key == "source")
-          matcher.sources = strings_of(value);
-        else if (key == "event_id") {
-          if (value.is_number_integer())
-            matcher.event_ids.push_back(value.get<int64_t>());
-          else if (value.is_array())
-            for (const auto& x : value)
-              if (x.is_number_integer())
-                matcher.event_ids.push_back(x.get<int64_t>());
-              else
-                bad.push_back("\"event_id\" entries must be integers");
+    }
+    if (j.contains("advice")) {
+      const json& ad = j["advice"];
+      Advice advice;
+      if (!ad.is_object() || !ad.contains("fields") || !ad.contains("codes") ||
+          !ad["codes"].is_object()) {
+        bad.push_back("\"advice\" must be {\"fields\": [...], \"codes\": {code: text}}");
+      } else {
+        advice.fields = strings_of(ad["fields"]);
+        for (const auto& [code, text] : ad["codes"].items()) {
+          if (!text.is_string())
+            bad.push_back(fmt::format("advice for \"{}\" must be a string", code));
           else
-            bad.push_back("\"event_id\" must be an integer or an array of integers");
-        } else if (key == "fields") {
-          if (!value.is_object()) {
-            bad.push_back("\"fields\" must map field names to RE2 patterns");
-            continue;
-          }
-          for (const auto& [field, pattern] : value.items()) {
-            if (!pattern.is_string()) {
-              bad.push_back(fmt::format("pattern of field \"{}\" must be a string", field));
-              continue;
-            }
-            auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
-            if (!re->ok())
-              bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}",
-                                        field, re->error()));
-            else
-              matcher.all.push_back({field, std::move(re)});
-          }
-        } else {
-          bad.push_back(fmt::format("unknown key \"{}\" in \"match\"", key));
+            advice.by_code[normalize_code(code)] = text.get<std::string>();
         }
+        rule.advice = std::move(advice);
       }
-      rule.match.push_back(std::move(matcher));
+    }
+    if (j.contains("explained_by")) {
+      const json& ex = j["explained_by"];
+      if (!ex.is_array()) bad.push_back("\"explained_by\" must be an array");
+      for (const json& x : ex.is_array() ? ex : json::array()) {
+        if (!x.is_object() || !x.contains("rule") || !x["rule"].is_string())
+          bad.push_back("each \"explained_by\" entry needs \"rule\" (and \"note\")");
+        else
+          rule.explained_by.push_back({x["rule"].get<std::string>(), x.value("note", "")});
+      }
     }
     for (const auto& [key, value] : j.items()) {
       static const std::set<std::string> kKnown = {
-          "id",       "title",         "severity",    "category",      "summary",    "match",
-          "evidence", "suppressed_by", "remediation", "documentation", "description"};
+          "id",     "title",        "severity",      "category",      "summary",
+          "match",  "evidence",     "suppressed_by", "yields_to",     "state",
+          "advice", "explained_by", "remediation",   "documentation", "description"};
       if (!kKnown.count(key)) bad.push_back(fmt::format("unknown key \"{}\"", key));
     }
     if (!bad.empty()) {
@@ -278,6 +361,24 @@ std::vector<const Rule*> RuleSet::match(const Event& e) const {
     hits.swap(kept);
   }
   return hits;
+}
+
+std::vector<const Rule*> RuleSet::clears(const Event& e) const {
+  std::vector<const Rule*> out;
+  for (const Rule& r : rules_)
+    if (r.state)
+      for (const Matcher& m : r.state->cleared_by)
+        if (matches(m, e)) {
+          out.push_back(&r);
+          break;
+        }
+  return out;
+}
+
+const Rule* RuleSet::find(std::string_view id) const {
+  for (const Rule& r : rules_)
+    if (r.id == id) return &r;
+  return nullptr;
 }
 
 std::string subject_key(const Subject& s) {
@@ -333,8 +434,9 @@ static void merge_subject(Subject& into, const Subject& from) {
   take(into.ngc_key_id, from.ngc_key_id);
 }
 
-void FindingCollector::observe(const Event& e) {
-  for (const Rule* r : rules_.match(e)) {
+std::vector<const Rule*> FindingCollector::observe(const Event& e) {
+  std::vector<const Rule*> hits = rules_.match(e);
+  for (const Rule* r : hits) {
     Finding f;
     f.rule = r->id;
     f.severity = r->severity;
@@ -345,7 +447,35 @@ void FindingCollector::observe(const Event& e) {
     f.remediation = r->remediation;
     f.documentation = r->documentation;
     f.evidence.push_back(evidence_of(e, r->evidence));
+    if (r->advice)
+      for (const std::string& name : r->advice->fields)
+        if (const std::string* v = e.field(name)) {
+          const std::string code = normalize_code(*v);
+          auto it = r->advice->by_code.find(code);
+          if (it == r->advice->by_code.end()) continue;
+          f.details["advice"][code] = it->second;
+          f.remediation = "For " + code + ": " + it->second + " " + f.remediation;
+          break;
+        }
     add(std::move(f));
+  }
+  return hits;
+}
+
+void merge_details(Finding& into, const Finding& from) {
+  for (const auto& [k, v] : from.details.items()) {
+    auto& have = into.details[k];
+    if (k == "advice" && have.is_object() && v.is_object()) {
+      // One finding, several codes: keep the advice for each, lead with the first.
+      for (const auto& [code, text] : v.items())
+        if (!have.contains(code)) {
+          have[code] = text;
+          into.remediation =
+              "For " + code + ": " + text.get<std::string>() + " " + into.remediation;
+        }
+    } else {
+      have = v;
+    }
   }
 }
 
@@ -362,7 +492,7 @@ void FindingCollector::add(Finding f) {
     }
     have.evidence.push_back(std::move(ev));
   }
-  for (auto& [k, v] : f.details.items()) have.details[k] = v;
+  merge_details(have, f);
   if (severity_rank(f.severity) > severity_rank(have.severity)) have.severity = f.severity;
 }
 

@@ -9,6 +9,7 @@
 #include <hellotrace/event.hpp>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,16 +33,46 @@ struct Matcher {
   std::vector<FieldCondition> all;   // every one must match
 };
 
+// "state": the rule reports a condition a later observation can clear. Each matching
+// event is a failed observation, each `cleared_by` event a passing one, of the check
+// this rule is about, keyed by the person and/or device (`per`); only the latest
+// observation at or before --now decides (timeline.cpp).
+struct StateSpec {
+  enum class Per { kUserDevice, kUser, kDevice } per = Per::kUserDevice;
+  std::vector<Matcher> cleared_by;  // any of
+};
+
+// "advice": text per code found in one of `fields` (e.g. an error code), appended to
+// the finding as details.advice and put first in its remediation.
+struct Advice {
+  std::vector<std::string> fields;
+  std::map<std::string, std::string> by_code;  // normalized code → text
+};
+
+// "explained_by": another finding about the same person that says why this one
+// happens; `note` may use {name} for that finding's details.name.
+struct Explanation {
+  std::string rule, note;
+};
+
 struct Rule {
   std::string id, title, severity, category;
   std::vector<Matcher> match;              // any of
   std::vector<std::string> evidence;       // field names quoted in the excerpt
   std::vector<std::string> suppressed_by;  // ids that, matching the same event, win
-  std::string summary;                     // may use {user}, {device}
+  std::vector<std::string> yields_to;      // ids that, firing for the same user/device, win
+  std::optional<StateSpec> state;
+  std::optional<Advice> advice;
+  std::vector<Explanation> explained_by;
+  std::string summary;  // may use {user}, {device}
   std::string remediation, documentation;
   std::string file;
   size_t line = 0;
 };
+
+// A code as rules compare it: lower case, HRESULTs in 0x%08x form whether written as
+// hex with or without 0x and leading zeros, or as a (negative) decimal.
+std::string normalize_code(std::string_view code);
 
 struct RuleProblem {
   std::string file;
@@ -59,6 +90,9 @@ class RuleSet {
   const std::vector<RuleProblem>& problems() const { return problems_; }
   // Rules that match this event (after suppression).
   std::vector<const Rule*> match(const Event& e) const;
+  // Rules with a state whose `cleared_by` matches this event.
+  std::vector<const Rule*> clears(const Event& e) const;
+  const Rule* find(std::string_view id) const;
 
  private:
   std::vector<Rule> rules_;
@@ -69,7 +103,8 @@ class RuleSet {
 class FindingCollector {
  public:
   explicit FindingCollector(const RuleSet& rules) : rules_(rules) {}
-  void observe(const Event& e);
+  // Returns the rules that matched (after suppression).
+  std::vector<const Rule*> observe(const Event& e);
   // Adds a finding made by code (analyzers); merges with an existing one.
   void add(Finding f);
   std::vector<Finding> take();  // sorted: severity, rule, user
@@ -85,5 +120,8 @@ class FindingCollector {
 
 // Identity key of a subject used to group findings: user, then device.
 std::string subject_key(const Subject& s);
+
+// Merges `from`'s details into `into` (advice per code is kept for every code).
+void merge_details(Finding& into, const Finding& from);
 
 }  // namespace hellotrace::host

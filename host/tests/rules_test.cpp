@@ -122,3 +122,76 @@ TEST(Rules, CollectorGroupsEvidencePerRuleAndSubject) {
   EXPECT_EQ(findings[0].evidence[0].excerpt, "AADPrt=No");
   EXPECT_EQ(findings[1].evidence.size(), 1u);
 }
+
+TEST(Rules, CodesCompareWhateverFormTheEventWrote) {
+  EXPECT_EQ(normalize_code("0x80090016"), "0x80090016");
+  EXPECT_EQ(normalize_code("0x801C0451"), "0x801c0451");
+  EXPECT_EQ(normalize_code("801C0451"), "0x801c0451");     // hex without 0x, 8 digits
+  EXPECT_EQ(normalize_code("-2146893802"), "0x80090016");  // HRESULT as signed decimal
+  EXPECT_EQ(normalize_code(" 0x4B "), "0x0000004b");
+  EXPECT_EQ(normalize_code("DirectoryError"), "directoryerror");  // not a number: text
+  EXPECT_EQ(normalize_code("1234"), "1234");                      // short decimal stays text
+}
+
+TEST(Rules, StateAdviceAndExplanationsAreCheckedWhenLoaded) {
+  RuleSet rules;
+  rules.load_text(R"({"rules": [
+  {"id": "x.ok", "title": "t", "severity": "high", "remediation": "r", "match": {"kind": "a"},
+   "state": {"per": "device", "cleared_by": [{"kind": "b", "fields": {"F": "^yes$"}}]},
+   "advice": {"fields": ["Error"], "codes": {"0x80090016": "do not clear the TPM"}},
+   "explained_by": [{"rule": "x.other", "note": "until {eta}"}], "yields_to": ["x.other"]},
+  {"id": "x.bad", "title": "t", "severity": "high", "remediation": "r", "match": {"kind": "a"},
+   "state": {"per": "tenant", "cleared_by": {"kind": "b", "colour": "red"}},
+   "advice": {"codes": []}}
+]})",
+                  "mine.json");
+  ASSERT_EQ(rules.rules().size(), 1u);
+  const Rule& ok = rules.rules()[0];
+  ASSERT_TRUE(ok.state);
+  EXPECT_EQ(ok.state->per, StateSpec::Per::kDevice);
+  ASSERT_EQ(ok.state->cleared_by.size(), 1u);
+  ASSERT_TRUE(ok.advice);
+  EXPECT_EQ(ok.advice->by_code.at("0x80090016"), "do not clear the TPM");
+  ASSERT_EQ(ok.explained_by.size(), 1u);
+  EXPECT_EQ(ok.yields_to, std::vector<std::string>{"x.other"});
+  std::string all;
+  for (const auto& p : rules.problems()) all += p.text() + "\n";
+  EXPECT_NE(all.find("unknown key \"colour\" in \"cleared_by\""), std::string::npos) << all;
+  EXPECT_NE(all.find("\"state.per\" must be user_device, user or device"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("\"advice\" must be"), std::string::npos) << all;
+
+  // A cleared_by event is found by clears(), the failure by match().
+  Event pass;
+  pass.kind = "b";
+  pass.fields = {{"F", "yes"}};
+  ASSERT_EQ(rules.clears(pass).size(), 1u);
+  EXPECT_TRUE(rules.match(pass).empty());
+}
+
+TEST(Rules, AdviceForTheEventsCodeLeadsTheRemediation) {
+  RuleSet rules;
+  rules.load(HT_SOURCE_DIR "/rules/provisioning.json");
+  FindingCollector c(rules);
+  Event e;
+  e.kind = "hello.error";
+  e.source = "udr";
+  e.event_id = 7054;
+  e.fields = {{"Error", "0x80090016"}};
+  e.subject.user_sid = "S-1-5-21-1-2-3-1001";
+  e.file = "hello.evtx";
+  e.origin.record = 7;
+  c.observe(e);
+  Event not_hresult = e;
+  not_hresult.fields = {{"Error", "0x00000001"}};  // 7054 as workgroup PCs log it: no failure
+  not_hresult.subject.user_sid = "S-1-5-21-1-2-3-1002";
+  c.observe(not_hresult);
+  const auto findings = c.take();
+  ASSERT_EQ(findings.size(), 1u);
+  EXPECT_EQ(findings[0].rule, "provisioning.failed");
+  ASSERT_TRUE(findings[0].details.contains("advice"));
+  EXPECT_TRUE(findings[0].details["advice"].contains("0x80090016"));
+  EXPECT_EQ(findings[0].remediation.rfind("For 0x80090016: NTE_BAD_KEYSET", 0), 0u)
+      << findings[0].remediation;
+  EXPECT_NE(findings[0].remediation.find("Do NOT clear the TPM"), std::string::npos);
+}
