@@ -928,10 +928,13 @@ int cmd_timeline(const Options& o) {
     std::cout << "  Events\n";
     for (const TimelineEntry& e : t.entries)
       std::cout << fmt::format(
-          "   {}  {:<28} {:<9} {}  [{}]\n", time_text(e.time), shown(e.kind),
+          "   {}  {:<28} {:<9} {}  [{}]{}\n", time_text(e.time), shown(e.kind),
           shown(e.event_id == HT_NO_EVENT_ID ? std::string(e.source)
                                              : fmt::format("{} {}", e.source, e.event_id)),
-          shown(e.summary), where(e.file, e.origin));
+          shown(e.summary), where(e.file, e.origin),
+          e.superseded_by.empty()
+              ? std::string()
+              : fmt::format("  (superseded by {})", shown(e.superseded_by)));
     if (t.entries_omitted)
       std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
     std::cout << "  Blockers\n";

@@ -685,6 +685,11 @@ void Redaction::apply(Report& r) {
       x.file(file);
       e.summary = r.strings->intern(summary);
       e.file = r.strings->intern(file);
+      if (!e.superseded_by.empty()) {  // "file:line" of another event: its file name too
+        std::string by(e.superseded_by);
+        x.file(by);
+        e.superseded_by = r.strings->intern(by);
+      }
     }
     for (PhaseStatus& p : t.phases) {
       x.txt(p.note);

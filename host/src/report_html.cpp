@@ -857,8 +857,11 @@ class HtmlWriter {
            << (ev ? "<span class=\"tag\">BLOCKER</span>" : "")
            << (e.device_only ? " <span class=\"muted\">(device)</span>" : "") << "</td><td>"
            << (e.event_id == HT_NO_EVENT_ID ? std::string() : std::to_string(e.event_id))
-           << "</td><td class=\"s\">" << esc(e.summary) << "</td><td class=\"w\">"
-           << esc(where(e.file, e.origin), 400) << "</td></tr>\n";
+           << "</td><td class=\"s\">" << esc(e.summary)
+           << (e.superseded_by.empty() ? std::string()
+                                       : " <span class=\"muted\">(superseded by " +
+                                             esc(e.superseded_by, 400) + ")</span>")
+           << "</td><td class=\"w\">" << esc(where(e.file, e.origin), 400) << "</td></tr>\n";
     }
     out_ << "</tbody></table>\n";
     const size_t left =

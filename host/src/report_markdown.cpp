@@ -356,7 +356,10 @@ class MarkdownWriter {
       out_ << "| " << t_or(e.time, "(no time)") << " | " << md_escape(e.source, 100) << " | "
            << md_escape(e.kind, 100) << (ev ? " **BLOCKER**" : "") << " | "
            << (e.event_id == HT_NO_EVENT_ID ? std::string() : std::to_string(e.event_id)) << " | "
-           << md_escape(e.summary) << " | " << md_escape(where(e.file, e.origin), 300) << " |\n";
+           << md_escape(e.summary)
+           << (e.superseded_by.empty() ? std::string()
+                                       : " (superseded by " + md_escape(e.superseded_by, 300) + ")")
+           << " | " << md_escape(where(e.file, e.origin), 300) << " |\n";
     }
     const size_t left =
         (t.entries.size() > kMaxRowsPerUser ? t.entries.size() - kMaxRowsPerUser : 0) +

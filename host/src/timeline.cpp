@@ -1,6 +1,7 @@
 #include "timeline.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <deque>
 #include <hellotrace/analysis_input.hpp>
 #include <hellotrace/text/text.hpp>
@@ -11,6 +12,7 @@
 #include <unordered_map>
 
 #include "keysync.hpp"
+#include "report_html.hpp"  // where(): "file:line" / "file record N"
 
 namespace hellotrace::host {
 
@@ -302,6 +304,15 @@ struct Analysis::Impl {
     }
   };
   using Signals = std::vector<Signal>;
+  // One observation of a stateful rule's check (rules.hpp, StateSpec).
+  struct StateObservation {
+    const Rule* rule;
+    bool passed;
+    int64_t time;
+    int user_node, device_node;
+    std::string_view file;  // interned
+    Position origin;
+  };
   Impl(const RuleSet& r, AnalysisOptions o) : rules(r), options(std::move(o)), collector(r) {}
 
   // Keeps, per fact node, the latest signal of each phase: memory grows with people
@@ -334,6 +345,7 @@ struct Analysis::Impl {
   std::deque<Kept> kept;
   std::vector<KeptEvent> for_analyzers;
   std::unordered_map<int, Signals> phases;  // by fact node
+  std::vector<StateObservation> states;
   KeySyncInput keysync;
   int64_t newest = HT_NO_TIME;
 };
@@ -345,12 +357,26 @@ Analysis::~Analysis() = default;
 void Analysis::observe(const Event& e) {
   Impl& m = *impl_;
   if (e.time != HT_NO_TIME && (m.newest == HT_NO_TIME || e.time > m.newest)) m.newest = e.time;
-  m.collector.observe(e);
+  const std::vector<const Rule*> hits = m.collector.observe(e);
   if (e.kind == "eventlog.record") return;  // not part of any enrollment story
   const auto link = m.graph.observe(e);
+  for (const Rule* r : hits)
+    if (r->state)
+      m.states.push_back(
+          {r, false, e.time, link.user, link.device, m.strings->intern(e.file), e.origin});
+  for (const Rule* r : m.rules.clears(e))
+    m.states.push_back(
+        {r, true, e.time, link.user, link.device, m.strings->intern(e.file), e.origin});
   StringPool& pool = *m.strings;
-  Impl::Kept k{{e.time, pool.intern(e.kind), pool.intern(e.source), e.event_id, pool.intern(e.file),
-                e.origin, pool.intern(summarize(e)), link.user < 0},
+  Impl::Kept k{{e.time,
+                pool.intern(e.kind),
+                pool.intern(e.source),
+                e.event_id,
+                pool.intern(e.file),
+                e.origin,
+                pool.intern(summarize(e)),
+                link.user < 0,
+                {}},
                link.user,
                link.device};
   m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
@@ -473,6 +499,50 @@ static ojson analysis_input(const Report& report, const Users& by_user, const Im
                               report.now);
 }
 
+// A rule's "yields_to": its finding goes when one of those rules fires for the same
+// user and device (or for the same device with the user unknown, and so on). Then its
+// "explained_by": a finding of another rule about the same person says why (details and
+// a note in the summary). Keys are (rule, user identity, device identity).
+template <class Grouped>
+static void yield_and_explain(Grouped& grouped, const RuleSet& rules) {
+  auto compatible = [](int u, int d, int u2, int d2) {
+    return (u2 == u || u2 < 0) && (d2 == d || d2 < 0 || d < 0) && (u2 >= 0 || d2 >= 0);
+  };
+  for (auto it = grouped.begin(); it != grouped.end();) {
+    const auto& [rule, u, d] = it->first;
+    const Rule* r = rules.find(rule);
+    bool yields = false;
+    for (const std::string& other : r ? r->yields_to : std::vector<std::string>{})
+      for (auto o = grouped.lower_bound({other, INT_MIN, INT_MIN});
+           !yields && o != grouped.end() && std::get<0>(o->first) == other; ++o)
+        yields = compatible(u, d, std::get<1>(o->first), std::get<2>(o->first));
+    it = yields ? grouped.erase(it) : std::next(it);
+  }
+  for (auto& [key, f] : grouped) {
+    const auto& [rule, u, d] = key;
+    const Rule* r = rules.find(rule);
+    if (!r || u < 0) continue;
+    for (const Explanation& x : r->explained_by)
+      for (auto o = grouped.lower_bound({x.rule, INT_MIN, INT_MIN});
+           o != grouped.end() && std::get<0>(o->first) == x.rule; ++o) {
+        if (std::get<1>(o->first) != u) continue;
+        std::string note = x.note;
+        for (const auto& [name, value] : o->second.details.items()) {
+          const std::string slot = "{" + name + "}";
+          for (size_t p; (p = note.find(slot)) != std::string::npos;)
+            note.replace(p, slot.size(),
+                         value.is_string() ? value.template get<std::string>() : value.dump());
+        }
+        f.details["explained_by"].push_back(x.rule);
+        if (!note.empty()) {
+          f.summary += "; " + note;
+          f.details["explanation"] = note;
+        }
+        break;
+      }
+  }
+}
+
 Report Analysis::finish() {
   Impl& m = *impl_;
   Report report;
@@ -553,6 +623,80 @@ Report Analysis::finish() {
       for (auto [it, end] = users_of_device.equal_range(d); it != end; ++it) ++count[it->second];
     }
   }
+  // State (rules.hpp, StateSpec): per rule and person/device, the latest passing
+  // observation at or before --now clears every failed one before it; failures after
+  // --now do not count. Their evidence is dropped from the findings below, and an event
+  // whose every failure was cleared is marked superseded in the timeline.
+  using StateKey = std::tuple<const Rule*, int, int>;
+  auto state_key = [&](const Impl::StateObservation& o) -> std::optional<StateKey> {
+    const int u = m.graph.resolve(o.user_node), d = m.graph.resolve(o.device_node);
+    switch (o.rule->state->per) {
+      case StateSpec::Per::kUser:
+        return u < 0 ? std::nullopt : std::optional(StateKey{o.rule, u, -1});
+      case StateSpec::Per::kDevice:
+        return d < 0 ? std::nullopt : std::optional(StateKey{o.rule, -1, d});
+      case StateSpec::Per::kUserDevice:
+        break;
+    }
+    return u < 0 && d < 0 ? std::nullopt : std::optional(StateKey{o.rule, u, d});
+  };
+  const auto after_now = [&](int64_t t) {
+    return report.now != HT_NO_TIME && t != HT_NO_TIME && t > report.now;
+  };
+  std::map<StateKey, const Impl::StateObservation*> latest_pass;
+  for (const auto& o : m.states) {
+    if (!o.passed || o.time == HT_NO_TIME || after_now(o.time)) continue;
+    auto key = state_key(o);
+    if (!key) continue;
+    auto keep = [&](const StateKey& k) {
+      const Impl::StateObservation*& best = latest_pass[k];
+      if (!best || o.time > best->time) best = &o;
+    };
+    keep(*key);
+    // A failure seen without its user (dsregcmd run as SYSTEM) is cleared by a pass of
+    // anyone on that device.
+    if (o.rule->state->per == StateSpec::Per::kUserDevice && std::get<2>(*key) >= 0)
+      keep({o.rule, -1, std::get<2>(*key)});
+  }
+  // An event: file, position and time (events of one file without a position differ by
+  // time at least).
+  using At = std::tuple<std::string_view, uint64_t, uint64_t, uint64_t, int64_t>;
+  auto event_at = [](std::string_view file, const Position& p, int64_t time) {
+    return At{file, p.line, p.offset, p.record, time};
+  };
+  struct Fate {
+    int failed = 0, cleared = 0;
+    const Impl::StateObservation* by = nullptr;
+  };
+  std::map<At, Fate> fates;
+  // "file:line" of the passing observation; its time where it has no file (tests, probes).
+  auto superseder = [](const Impl::StateObservation& by) {
+    std::string text = report_detail::where(by.file, by.origin);
+    if (by.time != HT_NO_TIME)
+      text += (text.empty() ? "the event of " : " at ") + time::format_iso(by.time);
+    return text;
+  };
+  std::set<std::pair<std::string, At>> not_evidence;  // rule id, event
+  for (const auto& o : m.states) {
+    if (o.passed) continue;
+    const Impl::StateObservation* by = nullptr;
+    if (auto key = state_key(o); key && o.time != HT_NO_TIME)
+      if (auto it = latest_pass.find(*key); it != latest_pass.end() && it->second->time > o.time)
+        by = it->second;
+    Fate& fate = fates[event_at(o.file, o.origin, o.time)];
+    ++fate.failed;
+    if (by) {
+      ++fate.cleared;
+      fate.by = by;
+    }
+    if (by || after_now(o.time))
+      not_evidence.insert({o.rule->id, event_at(o.file, o.origin, o.time)});
+  }
+  for (auto& k : m.kept)
+    if (auto it = fates.find(event_at(k.entry.file, k.entry.origin, k.entry.time));
+        it != fates.end() && it->second.cleared == it->second.failed)
+      k.entry.superseded_by = m.strings->intern(superseder(*it->second.by));
+  m.states = {};
   auto add_entry = [&](UserTimeline& t, const TimelineEntry& e) {
     if (size_t& n = count[t.identity]) {  // the first entry: all of them fit
       t.entries.reserve(std::min(n, m.options.max_entries_per_user));
@@ -579,6 +723,13 @@ Report Analysis::finish() {
 
   // Findings: rules per event, regrouped per resolved identity (and device).
   std::vector<Finding> raw = m.collector.take();
+  if (!not_evidence.empty()) {
+    for (Finding& f : raw)
+      std::erase_if(f.evidence, [&](const Evidence& e) {
+        return not_evidence.count({f.rule, event_at(e.file, e.position, e.time)}) > 0;
+      });
+    std::erase_if(raw, [](const Finding& f) { return f.evidence.empty(); });
+  }
   auto identity_of = [&](const Subject& s, bool device) -> int {
     const std::pair<FactType, const std::string*> user_facts[] = {{FactType::kSid, &s.user_sid},
                                                                   {FactType::kUpn, &s.user_upn},
@@ -631,9 +782,10 @@ Report Analysis::finish() {
     if (inserted) continue;
     Finding& have = it->second;
     for (auto& ev : f.evidence) have.evidence.push_back(std::move(ev));
-    for (auto& [key, value] : f.details.items()) have.details[key] = value;
+    merge_details(have, f);
   }
   raw = {};  // moved into `grouped`
+  yield_and_explain(grouped, m.rules);
   report.findings.reserve(grouped.size());
   for (auto it = grouped.begin(); it != grouped.end(); it = grouped.erase(it)) {
     Finding& f = it->second;

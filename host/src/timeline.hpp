@@ -85,6 +85,9 @@ struct TimelineEntry {
   Position origin;
   std::string_view summary;  // interned: "AADPrt=No; DeviceIsJoined=Yes"
   bool device_only = false;
+  // A failed check that a later observation cleared (a rule's "state"): the event that
+  // did, as "file:record N" / "file:line N" (interned); empty when it still stands.
+  std::string_view superseded_by;
 };
 
 struct UserTimeline {

@@ -200,8 +200,41 @@ TEST(Timeline, PhasesFollowTheLatestEvidenceAndUnknownIsNeverGuessed) {
   EXPECT_EQ(phase(r, Phase::kPolicy).state, PhaseState::kUnknown);
   EXPECT_EQ(phase(r, Phase::kKeyInAd).state, PhaseState::kUnknown);
   EXPECT_EQ(r.users[0].entries.front().event_id, 360);  // sorted by time
-  // The earlier failure is still a finding, for the record.
-  EXPECT_NE(find(r, "prereq.no_prt"), nullptr);
+  // The earlier failure is history (rules/prereq.json "state"): no finding, and the
+  // timeline marks it superseded by the passing check.
+  EXPECT_EQ(find(r, "prereq.no_prt"), nullptr);
+  EXPECT_EQ(find(r, "prereq.will_not_provision"), nullptr);
+  EXPECT_FALSE(r.users[0].entries.front().superseded_by.empty());
+  EXPECT_TRUE(r.users[0].entries.back().superseded_by.empty());
+}
+
+TEST(Timeline, AFailureStandsWhenThePassComesAfterNow) {
+  RuleSet rules = shipped_rules();
+  AnalysisOptions o;
+  o.now = at("2025-03-01T12:00:00Z");
+  Analysis a(rules, o);
+  Event fail;
+  fail.kind = "prereq.check";
+  fail.source = "udr";
+  fail.event_id = 360;
+  fail.time = at("2025-03-01T08:00:00Z");
+  fail.subject.user_sid = "S-1-5-21-1-2-3-1104";
+  fail.subject.device_name = "PC-0142";
+  fail.add("AADPrt", "No");
+  Event pass = fail;
+  pass.event_id = 358;
+  pass.time = at("2025-03-02T08:00:00Z");  // after --now: not seen yet at --now
+  pass.fields = {{"AADPrt", "Yes"}};
+  Event later_failure = fail;
+  later_failure.time = at("2025-03-01T13:00:00Z");  // after --now: no evidence either
+  a.observe(fail);
+  a.observe(pass);
+  a.observe(later_failure);
+  const Report r = a.finish();
+  const Finding* f = find(r, "prereq.no_prt");
+  ASSERT_NE(f, nullptr);
+  ASSERT_EQ(f->evidence.size(), 1u);
+  EXPECT_EQ(f->evidence[0].time, at("2025-03-01T08:00:00Z"));
 }
 
 TEST(KeySync, DurationsAsPowerShellPrintsThem) {
@@ -244,6 +277,7 @@ Event pkinit(const char* when, const char* status, const char* key_trust) {
     e.add("Failure", "KDC_ERR_CLIENT_NOT_TRUSTED");
     e.add("FailureReason", "no matching key in msDS-KeyCredentialLink");
   }
+  if (std::string(status) == "0x4B") e.add("Failure", "KDC_ERR_CLIENT_NAME_MISMATCH");
   if (*key_trust) e.add("KeyTrust", key_trust);
   e.add("@Computer", "DC01.contoso.com");
   e.file = "dc01-security.xml";
@@ -283,7 +317,8 @@ TEST(Timeline, RefusedBeforeTheSyncThenSignedInTiesToTheEnrolledUserBySid) {
   Analysis a(rules, {});
   a.observe(registered("2025-03-04T10:00:00Z"));
   a.observe(pkinit("2025-03-04T10:40:00Z", "0x0", "True"));   // after the key reached AD
-  a.observe(pkinit("2025-03-04T10:05:00Z", "0x3E", "True"));  // before: refused
+  a.observe(pkinit("2025-03-04T10:05:00Z", "0x4B", "True"));  // before: no key found
+  a.observe(pkinit("2025-03-04T10:07:00Z", "0x3E", "True"));  // and a certificate refused
   const Report r = a.finish();
   ASSERT_EQ(r.users.size(), 1u);  // SID ties the DC's CONTOSO.COM\jdoe to jdoe@contoso.com
   EXPECT_TRUE(r.conflicts.empty());
@@ -292,11 +327,30 @@ TEST(Timeline, RefusedBeforeTheSyncThenSignedInTiesToTheEnrolledUserBySid) {
   EXPECT_EQ(p.time, at("2025-03-04T10:40:00Z"));
   ASSERT_TRUE(p.evidence.has_value());
   EXPECT_EQ(p.evidence->kind, "kerberos.pkinit");
-  // The refusal stays a finding, for the record, on the person (UPN from the 300).
-  const Finding* f = find(r, "signin.key_not_trusted");
+  // The refusals are history: the later successful PKINIT sign-in of the same person
+  // clears them (rules/signin.json "state", per user; the SID ties the DC's records).
+  EXPECT_EQ(find(r, "signin.key_not_found"), nullptr);
+  EXPECT_EQ(find(r, "signin.key_not_trusted"), nullptr);
+  EXPECT_EQ(find(r, "signin.pkinit_failed"), nullptr);  // suppressed by the specific rules
+  size_t superseded = 0;
+  for (const TimelineEntry& e : r.users[0].entries)
+    if (e.kind == "kerberos.pkinit_failed") {
+      EXPECT_NE(e.superseded_by.find("dc01-security.xml"), std::string_view::npos);
+      ++superseded;
+    }
+  EXPECT_EQ(superseded, 2u);
+}
+
+TEST(Timeline, ARefusalWithoutALaterSignInStandsOnThePerson) {
+  RuleSet rules = shipped_rules();
+  Analysis a(rules, {});
+  a.observe(registered("2025-03-04T10:00:00Z"));
+  a.observe(pkinit("2025-03-04T10:05:00Z", "0x4B", "True"));
+  const Report r = a.finish();
+  const Finding* f = find(r, "signin.key_not_found");
   ASSERT_NE(f, nullptr);
-  EXPECT_EQ(f->subject.user_upn, "jdoe@contoso.com");
-  EXPECT_EQ(find(r, "signin.pkinit_failed"), nullptr);  // suppressed by the specific rule
+  EXPECT_EQ(f->subject.user_upn, "jdoe@contoso.com");  // UPN from the 300, tied by SID
+  EXPECT_EQ(find(r, "signin.key_not_trusted"), nullptr);
 }
 
 TEST(Timeline, DomainControllersWithoutAKdcCertificateAreTheirOwnBlocker) {

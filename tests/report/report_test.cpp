@@ -126,6 +126,12 @@ Report build(const Scenario& s = {}) {
   pass.add("DeviceIsJoined", "Yes");
   a.observe(pass);
 
+  // The next morning the PRT is gone again: the failure stands at --now (the 358 of the
+  // day before clears only the observations before it; rules/prereq.json "state").
+  Event lost = user1(base("sso.state", "dsregcmd", "2025-03-05T07:30:00Z"));
+  lost.add("AzureAdPrt", "NO");
+  a.observe(lost);
+
   Event reg = user1(base("ngc.key_registered", "udr", "2025-03-04T10:00:00Z"));
   reg.event_id = 300;
   reg.subject.ngc_key_id = kKeyId;
