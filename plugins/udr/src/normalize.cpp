@@ -85,8 +85,8 @@ constexpr KerberosError kKerberosErrors[] = {
     {0x18, "KDC_ERR_PREAUTH_FAILED", "pre-authentication data invalid (wrong password)"},
     {0x25, "KRB_AP_ERR_SKEW", "clock skew too great"},
     {0x3E, "KDC_ERR_CLIENT_NOT_TRUSTED",
-     "the KDC does not trust the client's key or certificate (key trust: no matching key in "
-     "msDS-KeyCredentialLink; certificate trust: revoked certificate or untrusted CA)"},
+     "the KDC does not trust the client's certificate or its root (untrusted or revoked "
+     "certificate, issuing CA not trusted for logon)"},
     {0x3F, "KDC_ERR_KDC_NOT_TRUSTED", "the KDC's certificate could not be verified"},
     {0x40, "KDC_ERR_INVALID_SIG", "the signature of the PKINIT request is invalid"},
     {0x41, "KDC_ERR_KEY_TOO_WEAK", "the key parameters are not accepted"},
@@ -95,7 +95,9 @@ constexpr KerberosError kKerberosErrors[] = {
     {0x48, "KDC_ERR_REVOKED_CERTIFICATE", "the client certificate is revoked"},
     {0x49, "KDC_ERR_REVOCATION_STATUS_UNKNOWN",
      "revocation status of the client certificate unknown"},
-    {0x4B, "KDC_ERR_CLIENT_NAME_MISMATCH", "the certificate does not name the client"},
+    {0x4B, "KDC_ERR_CLIENT_NAME_MISMATCH",
+     "no key of the client in msDS-KeyCredentialLink matches (key trust: key not synchronized "
+     "or replicated yet, or deleted), or the certificate does not name the client"},
     {0x4D, "KDC_ERR_INCONSISTENT_KEY_PURPOSE", "the certificate cannot be used for PKINIT"},
 };
 

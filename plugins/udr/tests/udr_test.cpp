@@ -357,7 +357,8 @@ TEST(UdrKerberos, DomainControllerSecurityExport) {
   EXPECT_EQ(refused.field_or("Status"), "0x3E");
   EXPECT_EQ(refused.field_or("PreAuthType"), "-");
   EXPECT_EQ(refused.field_or("Failure"), "KDC_ERR_CLIENT_NOT_TRUSTED");
-  EXPECT_NE(refused.field_or("FailureReason").find("msDS-KeyCredentialLink"), std::string::npos);
+  // 0x3E: the client's certificate or its root is not trusted — not a missing key (0x4B).
+  EXPECT_NE(refused.field_or("FailureReason").find("certificate or its root"), std::string::npos);
   EXPECT_EQ(refused.subject.user_sid, "S-1-5-21-3623811015-3361044348-30300820-1106");
 
   const Event& no_kdc_cert = run.events[3];
