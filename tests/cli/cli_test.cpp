@@ -326,8 +326,10 @@ TEST(Cli, PluginsJsonListsTheTpmPolicyProbeAndActionPlugins) {
   EXPECT_EQ(kinds("tpm-verifier"), (std::set<std::string>{"probe"}));
   EXPECT_EQ(kinds("reenroll"), (std::set<std::string>{"action"}));
   // Analyzers say what they read: TPM facts (exports, 5555, the probe), the policy that
-  // decides the severity and the prerequisite check; the policy analyzer its own events.
-  EXPECT_EQ(consumes("tpm"), (std::set<std::string>{"tpm.info", "policy.setting", "prereq.check"}));
+  // decides the severity, the prerequisite check, and the key registrations and device
+  // details that say whether a key is in software; the policy analyzer its own events.
+  EXPECT_EQ(consumes("tpm"), (std::set<std::string>{"tpm.info", "policy.setting", "prereq.check",
+                                                    "ngc.key_registered", "device.details"}));
   EXPECT_EQ(consumes("policy"), (std::set<std::string>{"policy.*", "prereq.check"}));
   EXPECT_TRUE(consumes("tpm-verifier").empty());
   EXPECT_TRUE(consumes("reenroll").empty());

@@ -33,4 +33,5 @@ HT_DEFINE_PLUGIN(tpm, TpmPlugin,
                    HT_CAP_PARSE | HT_CAP_ANALYZE,
                    {"get-tpm", "win32-tpm", "tpmtool"},
                    {"tpm.info"},
-                   {"tpm.info", "policy.setting", "prereq.check"}}))
+                   {"tpm.info", "policy.setting", "prereq.check", "ngc.key_registered",
+                    "device.details"}}))

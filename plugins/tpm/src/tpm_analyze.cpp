@@ -40,6 +40,7 @@ struct InEvent {
   std::string time;  // ISO 8601 UTC, "" when the event has none
   std::vector<Field> fields;
   std::optional<int64_t> device;  // identity index
+  std::optional<int64_t> user;    // identity index
   std::string subject_device;     // subject.device_name as the source wrote it
 
   const std::string* field(std::string_view name) const { return find_field(fields, name); }
@@ -65,6 +66,8 @@ InEvent read_event(const json& j, size_t index) {
   }
   if (const auto it = j.find("device"); it != j.end() && it->is_number_integer())
     e.device = it->get<int64_t>();
+  if (const auto it = j.find("user"); it != j.end() && it->is_number_integer())
+    e.user = it->get<int64_t>();
   if (const auto it = j.find("subject"); it != j.end())
     e.subject_device = std::string(text::trim(member_text(*it, "device_name")));
   return e;
@@ -198,16 +201,21 @@ struct HardwareRequirement {
   std::vector<std::pair<const InEvent*, std::string>> evidence;
 };
 
-// The effective value of a PassportForWork policy for the group, in the precedence the
-// policy plugin documents (learn.microsoft.com, "Configure Windows Hello for Business"):
-// user GPO, computer GPO, user CSP, device CSP — Group Policy wins over Intune (FORMATS
-// §6), and within a source the user scope wins; then the last one read. A TPM finding is
-// about the device, so a user-scope requirement of anyone on it counts.
+// The effective value of a PassportForWork policy for the group, as the policy plugin
+// computes it (learn.microsoft.com, "Configure Windows Hello for Business"): when Group
+// Policy configures any WHfB setting, every Intune (PassportForWork CSP) value is ignored,
+// so only Group Policy counts; otherwise Intune. Within a source the user scope wins,
+// then the last one read. A TPM finding is about the device, so a user-scope requirement
+// of anyone on it counts.
 const InEvent* effective_policy(const Group& g, std::string_view setting) {
+  const bool gpo_in_force = std::any_of(g.events.begin(), g.events.end(), [](const InEvent* e) {
+    return e->kind == "policy.setting" && iequals(e->value("Source"), "gpo");
+  });
   const InEvent* best = nullptr;
   int best_rank = -1;
   for (const InEvent* e : g.events) {
     if (e->kind != "policy.setting" || !iequals(e->value("Setting"), setting)) continue;
+    if (gpo_in_force && !iequals(e->value("Source"), "gpo")) continue;  // ignored by Windows
     const int rank = (iequals(e->value("Source"), "gpo") ? 2 : 0) * 2 +
                      (iequals(e->value("Scope"), "user") ? 1 : 0);
     if (rank >= best_rank) {
@@ -325,13 +333,92 @@ void add_hardware(json& items, json& details, const HardwareRequirement& h) {
   details["hardware_required_because"] = h.because;
 }
 
+json user_of(const InEvent& e, const std::map<int64_t, const json*>& identities) {
+  json u = {{"upn", nullptr}, {"sid", nullptr}, {"dn", nullptr}, {"sam", nullptr}};
+  if (e.user)
+    if (const auto it = identities.find(*e.user); it != identities.end())
+      for (const char* k : {"upn", "sid", "dn", "sam"})
+        if (const std::string v = member_text(*it->second, k); !v.empty()) u[k] = v;
+  return u;
+}
+
+// provisioning.software_key: event 300 Attestation ATT_SOFT (or none) means the key was
+// not attested by a TPM — TPMs whose attestation is unavailable register ATT_SOFT too —
+// so it is called a software key only with stronger evidence from the same device: a
+// software key storage provider, dsregcmd TpmProtected NO, no TPM present. Critical only
+// where the effective policy requires a hardware security device (hardware_requirement).
+void software_key(const Group& g, const std::vector<Observation>& obs,
+                  const std::map<int64_t, const json*>& identities, sdk::OutputSink& out) {
+  std::vector<std::pair<const InEvent*, std::string>> software;  // evidence of a software key
+  for (const InEvent* e : g.events) {
+    if (const std::string_view kp = e->value("KeyProvider");
+        text::icontains(kp, "Software Key Storage Provider"))
+      software.emplace_back(e, "KeyProvider=" + std::string(kp));
+    if (e->kind == "device.details" && iequals(e->value("TpmProtected"), "NO"))
+      software.emplace_back(e, "TpmProtected=" + std::string(e->value("TpmProtected")));
+  }
+  for (const Observation& o : obs)
+    if (o.present && !*o.present) software.emplace_back(o.event, o.present_fact);
+  const HardwareRequirement hw = hardware_requirement(g, obs);
+  const DeviceName dev = device_name(g, identities);
+  for (const InEvent* e : g.events) {
+    if (e->kind != "ngc.key_registered") continue;
+    const std::string_view att = e->value("Attestation");
+    if (!(text::icontains(att, "soft") || text::icontains(att, "none") || att == "0")) continue;
+    const bool is_software = !software.empty();
+    json items = json::array({evidence(*e, excerpt(*e, {"KeyId", "Attestation", "UPN"}))});
+    std::vector<std::string> because;
+    for (const auto& [ev, text] : software) {
+      items.push_back(evidence(*ev, text));
+      because.push_back(text);
+    }
+    json details = {{"attestation", std::string(att)},
+                    {"key_storage", is_software ? "software" : "unknown (not attested)"},
+                    {"software_because", because}};
+    add_hardware(items, details, hw);
+    const std::string who = member_text(user_of(*e, identities), "upn").empty()
+                                ? std::string("the user")
+                                : member_text(user_of(*e, identities), "upn");
+    std::string summary =
+        is_software ? "the Windows Hello key of " + who + " on " + dev.display +
+                          " is a software key, not protected by a TPM (" + join(because, "; ") + ")"
+                    : "the Windows Hello key of " + who + " on " + dev.display +
+                          " was registered without TPM attestation (" + std::string(att) +
+                          "): not attested; nothing shows whether it lives in the TPM";
+    if (hw.required)
+      summary += ", although the effective policy requires a hardware security device (" +
+                 join(hw.because, "; ") + ")";
+    json f = finding(
+        "provisioning.software_key", hw.required ? "critical" : "medium",
+        is_software ? "Windows Hello key stored in software (no TPM)"
+                    : "Key registered without hardware (TPM) attestation",
+        dev, std::move(summary), std::move(items),
+        std::string(is_software ? "The key is not bound to hardware. "
+                                : "An unattested key may still live in the TPM: check 'dsregcmd "
+                                  "/status' (TpmProtected, KeyProvider 'Microsoft Platform Crypto "
+                                  "Provider') and Get-Tpm (TpmPresent, TpmReady). ") +
+            "If a hardware key is wanted, require a hardware security device (GPO 'Use a "
+            "hardware security device' / Intune RequireSecurityDevice, in the channel that is "
+            "in force: Intune values are ignored while any Group Policy WHfB setting is set), "
+            "make the TPM usable, then re-provision: 'certutil -deletehellocontainer' as the "
+            "user and sign out and in.",
+        "https://learn.microsoft.com/windows/security/identity-protection/hello-for-business/"
+        "hello-event-300",
+        std::move(details));
+    f["category"] = "provisioning";
+    f["user"] = user_of(*e, identities);
+    out.finding(f);
+  }
+}
+
 void analyze_group(const Group& g, const std::map<int64_t, const json*>& identities,
                    sdk::OutputSink& out) {
   std::vector<Observation> obs;
   for (const InEvent* e : g.events)
     if (e->kind == "tpm.info") obs.push_back(observe(*e));
-  if (obs.empty()) return;
   std::stable_sort(obs.begin(), obs.end(), Chronology(obs));
+  software_key(g, obs, identities, out);
+  if (obs.empty()) return;
 
   // Fold: the latest observation of each fact.
   const Observation *presence = nullptr, *readiness = nullptr, *version = nullptr,
