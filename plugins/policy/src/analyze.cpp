@@ -4,8 +4,11 @@
 //
 // Precedence (learn.microsoft.com, "Configure Windows Hello for Business", Policy
 // precedence): user GPO, then computer GPO, then user PassportForWork CSP, then device
-// PassportForWork CSP. A user policy therefore wins over the computer policy, and Group
-// Policy wins over Intune for the same setting.
+// PassportForWork CSP; a user policy wins over the computer policy. And ("Policy
+// conflicts from multiple policy sources"): when Group Policy configures any Windows
+// Hello for Business setting, the PassportForWork CSP settings are not applied until
+// every Group Policy setting is cleared. So the effective policy is Group Policy alone
+// when it sets anything, Intune alone otherwise — never a mix per setting.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -165,7 +168,22 @@ struct Device {
     }
     return r;
   }
+  // Does Group Policy configure any WHfB setting for this context (its user policy or
+  // the computer policy)? Then every Intune value is ignored.
+  bool gpo_configures(const Context& c) const {
+    for (const json* e : settings) {
+      if (field(*e, "Source") != "gpo") continue;
+      if (field(*e, "Scope") == "machine") return true;
+      if (c && text::iequals(context_of(*e), *c)) return true;
+    }
+    return false;
+  }
   Resolved effective(const Context& c, const std::string& setting) const {
+    if (gpo_configures(c)) {
+      Resolved r = resolve(c, setting, {kGpoUser, kGpoMachine});
+      r.any_covered = true;  // Group Policy is in force: an unset value is unset
+      return r;
+    }
     return resolve(c, setting, {kGpoUser, kGpoMachine, kIntuneUser, kIntuneMachine});
   }
 
@@ -437,42 +455,48 @@ void policy_phase(const json& input, const Device& d, const Who& w, sdk::OutputS
   out.finding((machine != device_wide.end() ? *machine : device_wide.front()).statement);
 }
 
+// Group Policy configures some WHfB setting, so Windows ignores every Intune
+// (PassportForWork CSP) value on the device — also the ones Group Policy does not set.
+// Reported when that changes something: an Intune value that differs from the effective
+// (Group Policy) value or that Group Policy leaves unset.
 void gpo_overrides_intune(const Device& d, const Who& w, sdk::OutputSink& out) {
-  std::vector<std::string> names;
-  for (const json* e : d.settings)
-    if (const std::string s = field(*e, "Setting");
-        std::find(names.begin(), names.end(), s) == names.end())
-      names.push_back(s);
-  json conflicts = json::array();
-  json evidence_items = json::array();
-  std::set<std::pair<const json*, const json*>> seen;
-  std::vector<std::string> listed;
-  json tenant = w.tenant;
   std::vector<Context> contexts = d.contexts();
   if (contexts.front()) contexts.push_back(std::nullopt);  // the machine policies too
-  for (const std::string& s : names)
-    for (const Context& c : contexts) {
+  json ignored = json::array();
+  json evidence_items = json::array();
+  std::vector<std::string> listed;
+  std::set<const json*> seen;
+  std::set<const json*> cited_gpo;
+  size_t with_effect = 0;
+  json tenant = w.tenant;
+  for (const Context& c : contexts) {
+    if (!d.gpo_configures(c)) continue;
+    for (const json* e : d.settings) {
+      if (field(*e, "Source") != "intune" || !seen.insert(e).second) continue;
+      if (field(*e, "Scope") == "user" && (!c || !text::iequals(context_of(*e), *c))) continue;
+      const std::string s = field(*e, "Setting");
       const Resolved g = d.resolve(c, s, {kGpoUser, kGpoMachine});
-      const Resolved i = d.resolve(c, s, {kIntuneUser, kIntuneMachine});
-      if (!g.event || !i.event) continue;
-      if (same_value(field(*g.event, "Value"), field(*i.event, "Value"))) continue;
-      if (!seen.insert({g.event, i.event}).second) continue;
-      conflicts.push_back({{"setting", s},
-                           {"gpo", field(*g.event, "Gpo")},
-                           {"gpo_value", field(*g.event, "Value")},
-                           {"intune_value", field(*i.event, "Value")},
-                           {"winner", "gpo"},
-                           {"gpo_path", field(*g.event, "Path")},
-                           {"intune_path", field(*i.event, "Path")},
-                           {"context", context_label(c)}});
-      listed.push_back(fmt::format("{} (Group Policy {}, Intune {})", s, field(*g.event, "Value"),
-                                   field(*i.event, "Value")));
-      evidence_items.push_back(setting_evidence(*g.event));
-      evidence_items.push_back(setting_evidence(*i.event));
-      if (tenant.is_null() && !field(*i.event, "TenantId").empty())
-        tenant = field(*i.event, "TenantId");
+      const bool changes = !g.event || !same_value(field(*g.event, "Value"), field(*e, "Value"));
+      with_effect += changes;
+      ignored.push_back({{"setting", s},
+                         {"intune_value", field(*e, "Value")},
+                         {"intune_path", field(*e, "Path")},
+                         {"gpo_value", g.event ? json(field(*g.event, "Value")) : json()},
+                         {"gpo", g.event ? json(field(*g.event, "Gpo")) : json()},
+                         {"gpo_path", g.event ? json(field(*g.event, "Path")) : json()},
+                         {"effective", g.event ? json(field(*g.event, "Value")) : json("not set")},
+                         {"context", context_label(c)}});
+      listed.push_back(fmt::format("{}={} (Group Policy: {})", s, field(*e, "Value"),
+                                   g.event ? field(*g.event, "Value") : "not set"));
+      evidence_items.push_back(setting_evidence(*e));
+      if (g.event && cited_gpo.insert(g.event).second)
+        evidence_items.push_back(setting_evidence(*g.event));
+      if (tenant.is_null() && !field(*e, "TenantId").empty()) tenant = field(*e, "TenantId");
     }
-  if (conflicts.empty()) return;
+  }
+  if (with_effect == 0) return;
+  size_t gpo_count = 0;
+  for (const json* e : d.settings) gpo_count += field(*e, "Source") == "gpo";
   std::string list;
   for (const auto& x : listed) list += (list.empty() ? "" : "; ") + x;
   json f = base_finding("policy.gpo_overrides_intune", "medium",
@@ -480,19 +504,23 @@ void gpo_overrides_intune(const Device& d, const Who& w, sdk::OutputSink& out) {
                         user_of(json::object(), std::nullopt));
   f["tenant"] = tenant;
   f["summary"] = fmt::format(
-      "{}: Group Policy and Intune set {} Windows Hello for Business setting(s) differently and "
-      "Group Policy wins: {}",
-      w.label, conflicts.size(), list);
+      "{}: Group Policy configures {} Windows Hello for Business setting(s), so Windows ignores "
+      "all {} Intune value(s) until every Group Policy setting is cleared: {}",
+      w.label, gpo_count, ignored.size(), list);
   f["evidence"] = evidence_items;
-  f["details"] = {{"conflicts", conflicts}};
+  f["details"] = {{"ignored_intune_values", ignored}, {"changes_effective_policy", with_effect}};
   f["remediation"] =
-      "Manage Windows Hello for Business from one channel. Either make the Group Policy values "
-      "match the intended configuration (Computer or User Configuration > Administrative "
-      "Templates > Windows Components > Windows Hello for Business), or set those Group Policy "
-      "settings to Not Configured / unlink the GPO so that the Intune PassportForWork policy "
-      "applies. Then run 'gpupdate /force', sync the device in Intune, and verify with 'reg query "
+      "Manage Windows Hello for Business from one channel (Microsoft: Group Policy and the "
+      "PassportForWork CSP must not be mixed; MDMWinsOverGP does not apply to it). Either set "
+      "every Windows Hello for Business Group Policy setting to Not Configured / unlink the GPO "
+      "(Computer and User Configuration > Administrative Templates > Windows Components > "
+      "Windows Hello for Business) so that the Intune policy applies, or configure the values "
+      "you need in Group Policy and remove the Intune policy. Then run 'gpupdate /force', sync "
+      "the device in Intune, and verify with 'reg query "
       "HKLM\\SOFTWARE\\Policies\\Microsoft\\PassportForWork /s' and 'dsregcmd /status'.";
-  f["documentation"] = kDocConfigure;
+  f["documentation"] =
+      "https://learn.microsoft.com/windows/security/identity-protection/hello-for-business/"
+      "configure#policy-conflicts-from-multiple-policy-sources";
   out.finding(f);
 }
 

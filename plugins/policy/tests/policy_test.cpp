@@ -507,18 +507,23 @@ TEST(PolicyAnalyze, GpoOverridesIntune) {
   const OutputRun out = analyze(in);
   expect_well_formed(out);
   const auto hits = out.with_rule("policy.gpo_overrides_intune");
-  ASSERT_EQ(hits.size(), 1u);  // one finding per device, listing every conflict
+  ASSERT_EQ(hits.size(), 1u);  // one finding per device, listing every ignored Intune value
   const json& f = *hits[0];
   EXPECT_EQ(f["severity"], "medium");
   EXPECT_EQ(f["tenant"], kTenant);
-  const json& c = f["details"]["conflicts"];
-  ASSERT_EQ(c.size(), 2u);
-  EXPECT_EQ(c[0]["setting"], "RequireSecurityDevice");
-  EXPECT_EQ(c[0]["gpo_value"], "0");
-  EXPECT_EQ(c[0]["intune_value"], "1");
-  EXPECT_EQ(c[0]["winner"], "gpo");
-  EXPECT_EQ(c[1]["setting"], "UseCertificateForOnPremAuth");
-  EXPECT_EQ(f["evidence"].size(), 4u);  // both values of both settings
+  // Group Policy configures WHfB, so every Intune value is ignored — also the one that
+  // agrees (UsePassportForWork=1 = Enabled=1); two of the three change the policy.
+  const json& c = f["details"]["ignored_intune_values"];
+  ASSERT_EQ(c.size(), 3u);
+  EXPECT_EQ(f["details"]["changes_effective_policy"], 2);
+  EXPECT_EQ(c[0]["setting"], "UsePassportForWork");
+  EXPECT_EQ(c[0]["gpo_value"], "1");
+  EXPECT_EQ(c[1]["setting"], "RequireSecurityDevice");
+  EXPECT_EQ(c[1]["gpo_value"], "0");
+  EXPECT_EQ(c[1]["intune_value"], "1");
+  EXPECT_EQ(c[1]["effective"], "0");
+  EXPECT_EQ(c[2]["setting"], "UseCertificateForOnPremAuth");
+  EXPECT_EQ(f["evidence"].size(), 6u);  // the three Intune values and the Group Policy ones
   // GPO wins: RequireSecurityDevice is effectively 0, so the recommendation fires too.
   EXPECT_EQ(out.with_rule("policy.hardware_not_required").size(), 1u);
   // UsePassportForWork agrees (1 and 1): no conflict, and enabled.
@@ -577,11 +582,41 @@ TEST(PolicyAnalyze, GpresultAgainstIntune) {
   const OutputRun out = analyze(in);
   const auto hits = out.with_rule("policy.gpo_overrides_intune");
   ASSERT_EQ(hits.size(), 1u);
-  const json& c = (*hits[0])["details"]["conflicts"];
-  ASSERT_EQ(c.size(), 1u);
-  EXPECT_EQ(c[0]["setting"], "RequireSecurityDevice");
-  EXPECT_EQ(c[0]["gpo_value"], "1");
-  EXPECT_EQ(c[0]["intune_value"], "0");
+  const json& c = (*hits[0])["details"]["ignored_intune_values"];
+  ASSERT_EQ(c.size(), 2u);  // both Intune values are ignored; one changes the policy
+  EXPECT_EQ((*hits[0])["details"]["changes_effective_policy"], 1);
+  EXPECT_EQ(c[1]["setting"], "RequireSecurityDevice");
+  EXPECT_EQ(c[1]["gpo_value"], "1");
+  EXPECT_EQ(c[1]["intune_value"], "0");
+}
+
+TEST(PolicyAnalyze, AnIntuneOnlyValueDoesNotApplyWhileGroupPolicyIsInForce) {
+  // Group Policy enables WHfB and sets nothing else; Intune requires a TPM. Windows
+  // ignores the Intune values while any Group Policy WHfB setting exists, so the
+  // effective policy does not require hardware.
+  Input in;
+  in.device(1, "PC-1520");
+  in.add(
+      plugin().parse(reg5("[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\PassportForWork]\r\n"
+                          "\"Enabled\"=dword:00000001\r\n")),
+      1);
+  in.add(plugin().parse(reg5(
+             "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Policies\\PassportForWork\\" + kTenant +
+             "\\Device\\Policies]\r\n"
+             "\"UsePassportForWork\"=dword:00000001\r\n"
+             "\"RequireSecurityDevice\"=dword:00000001\r\n")),
+         1);
+  const OutputRun out = analyze(in);
+  const auto hw = out.with_rule("policy.hardware_not_required");
+  ASSERT_EQ(hw.size(), 1u);
+  EXPECT_TRUE((*hw[0])["details"]["value"].is_null());  // not set in the effective policy
+  const auto over = out.with_rule("policy.gpo_overrides_intune");
+  ASSERT_EQ(over.size(), 1u);
+  const json& c = (*over[0])["details"]["ignored_intune_values"];
+  ASSERT_EQ(c.size(), 2u);
+  EXPECT_EQ(c[1]["setting"], "RequireSecurityDevice");
+  EXPECT_TRUE(c[1]["gpo_value"].is_null());
+  EXPECT_EQ(c[1]["effective"], "not set");
 }
 
 std::vector<const json*> statements(const OutputRun& out) {
