@@ -354,19 +354,26 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
       Finding f = make(
           "sync.pending", "info", "Key registered, waiting for Entra Connect to write it to AD",
           fmt::format("the Windows Hello key of {} (registered {}) reaches AD at the earliest at "
-                      "{} (in {} min); on-premises PIN sign-in fails until then",
+                      "{} (in {} min), then still has to replicate to the domain controller "
+                      "the device asks; on-premises PIN sign-in fails until then",
                       who.display(), time::format_iso(reg->time), time::format_iso(eta), minutes),
           subject);
       f.evidence.push_back(reg->evidence);
       if (sched) f.evidence.push_back(sched->evidence);
       details["minutes_left"] = minutes;
+      details["eta_is"] =
+          "earliest: Microsoft documents at least 30 minutes after registration, "
+          "and the DC the device asks needs AD replication";
       f.details = details;
       f.remediation =
           explained.empty()
               ? "Nothing is broken: wait for the next delta sync, or run 'Start-ADSyncSyncCycle "
-                "-PolicyType Delta' on the Entra Connect server; the user can sign in with the PIN "
-                "on-premises after the key is in msDS-KeyCredentialLink (check with Get-ADUser "
-                "-Properties msDS-KeyCredentialLink)."
+                "-PolicyType Delta' on the Entra Connect server. Microsoft documents at least 30 "
+                "minutes from registration to the key in AD, and the domain controller the device "
+                "asks needs the value replicated too, so the ETA is the earliest time, not a "
+                "promise. The user can sign in with the PIN on-premises once the key is in "
+                "msDS-KeyCredentialLink on that DC (check with Get-ADUser -Server <DC> -Properties "
+                "msDS-KeyCredentialLink)."
               : "The next cycle is still ahead, but an earlier export of this user failed (" +
                     fmt::format("{}", fmt::join(explained, ", ")) +
                     "): fix that first or the key will not reach AD; then run "

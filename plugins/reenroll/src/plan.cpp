@@ -297,7 +297,10 @@ class Planner {
           f);
     } else if (r == "sync.export_permission_denied") {
       Step s = server_step(Action::GrantKeyWrite, Status::Planned, f,
-                           "Grant the AD connector account Read/Write Property on "
+                           "Add the AD connector account (MSOL_...) to Key Admins, or to "
+                           "Enterprise Key Admins in a multi-domain forest, as Microsoft "
+                           "documents; this needs Domain Admin rights (Enterprise Admin for "
+                           "Enterprise Key Admins). Alternative: delegate Read/Write Property on "
                            "msDS-KeyCredentialLink of user objects (dsacls /I:S /G "
                            "ACCOUNT:RPWP;msDS-KeyCredentialLink;user on the domain). Protected "
                            "accounts (adminCount=1) also need it on CN=AdminSDHolder.");

@@ -249,7 +249,8 @@ void emit_header(std::ostringstream& o, const Plan& plan) {
       << "}\n";
   o << kSectionHelper << kDsregHelper;
   if (any(plan, Phase::SyncServer)) o << kServerHelpers;
-  if (any(plan, Phase::ActiveDirectory) || any(plan, Phase::Verify)) o << kAdHelpers;
+  if (any(plan, Phase::SyncServer) || any(plan, Phase::ActiveDirectory) || any(plan, Phase::Verify))
+    o << kAdHelpers;
 }
 
 void emit_step_comment(std::ostringstream& o, const Plan& plan, const Step& s) {
@@ -322,24 +323,42 @@ void emit_server_step(std::ostringstream& o, const Step& s) {
         << "\n  }\n";
       break;
     case Action::GrantKeyWrite:
+      // Microsoft's documented fix first: the connector account in Key Admins (Enterprise
+      // Key Admins when the forest has several domains); the attribute ACL by dsacls is
+      // the alternative, printed, not run. Groups by well-known RID (526/527): names are
+      // localized.
       o << "  $htDomainDn = "
         << (s.domain.empty() ? std::string("[string]([ADSI]'LDAP://RootDSE').defaultNamingContext")
                              : q(s.domain))
         << "\n  $htAccount = Get-HtConnectorAccount\n"
         << "  if (-not $htAccount) {\n    Write-Warning "
         << msg(id + " skipped: the AD connector account is not known.") << "\n"
-        << "  } elseif ($PSCmdlet.ShouldProcess($htDomainDn, 'dsacls /I:S /G ' + $htAccount + "
-           "':RPWP;msDS-KeyCredentialLink;user')) {\n"
-        << "    # Read/Write Property on msDS-KeyCredentialLink of every user object below the "
-           "domain.\n"
-        << "    & dsacls.exe $htDomainDn '/I:S' '/G' ($htAccount + "
-           "':RPWP;msDS-KeyCredentialLink;user')\n"
-        << "    if ($LASTEXITCODE -ne 0) { throw ('dsacls.exe failed with exit code ' + "
-           "$LASTEXITCODE) }\n"
-        << "    Write-Warning "
+        << "  } elseif (Test-HtAdModule) {\n"
+        << "    $htForest = Get-ADForest\n"
+        << "    if (@($htForest.Domains).Count -gt 1) {\n"
+        << "      $htGroup = (Get-ADDomain -Identity $htForest.RootDomain).DomainSID.Value + "
+           "'-527'  # Enterprise Key Admins\n"
+        << "    } else {\n"
+        << "      $htGroup = (Get-ADDomain -Identity $htDomainDn).DomainSID.Value + '-526'  # Key "
+           "Admins\n"
+        << "    }\n"
+        << "    $htParts = $htAccount.Split('\\')\n"
+        << "    $htMember = Get-ADUser -Identity $htParts[1] -Server $htParts[0]\n"
+        << "    if ($PSCmdlet.ShouldProcess($htGroup, 'Add-ADGroupMember -Members ' + $htAccount + "
+           "' (needs Domain Admin rights; Enterprise Admin for Enterprise Key Admins)')) {\n"
+        << "      Add-ADGroupMember -Identity $htGroup -Members $htMember\n"
+        << "      Write-Host "
         << msg(id +
-               ": protected accounts (adminCount=1) inherit nothing: grant the same on "
-               "CN=AdminSDHolder,CN=System of the domain if their keys must sync.")
+               ": the connector account is now in Key Admins (Enterprise Key Admins in a "
+               "multi-domain forest); the group membership applies to its next sign-in: restart "
+               "the ADSync service before the delta sync.")
+        << "\n    }\n"
+        << "    Write-Host "
+        << msg(id +
+               " alternative (instead of the group): delegate the attribute with dsacls <domain "
+               "DN> /I:S /G <connector account>:RPWP;msDS-KeyCredentialLink;user. Protected "
+               "accounts (adminCount=1) inherit neither: grant the same on CN=AdminSDHolder,"
+               "CN=System of the domain if their keys must sync.")
         << "\n  }\n";
       break;
     case Action::EnableScheduler:

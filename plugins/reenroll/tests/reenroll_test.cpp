@@ -271,7 +271,13 @@ TEST(Scenario, PermissionIssueFixesPermissionThenSyncsThenVerifies) {
   EXPECT_TRUE(has_literal(ps, "DC=contoso,DC=com"));
   EXPECT_TRUE(has_literal(ps, "AADC01"));
   const std::string code = code_of(ps);
-  const size_t grant = code.find("& dsacls.exe $htDomainDn");
+  // Microsoft's documented fix (Key Admins by well-known RID) runs; dsacls is only the
+  // alternative the plan prints.
+  const size_t grant = code.find("Add-ADGroupMember -Identity $htGroup");
+  EXPECT_TRUE(has_literal(ps, "-526"));  // Key Admins
+  EXPECT_TRUE(has_literal(ps, "-527"));  // Enterprise Key Admins (multi-domain forest)
+  EXPECT_EQ(code.find("dsacls.exe"), std::string::npos);
+  EXPECT_NE(ps.find("needs Domain Admin rights"), std::string::npos);
   const size_t sync = code.find("Start-ADSyncSyncCycle -PolicyType Delta");
   const size_t verify = code.find("Show-HtKeyCredentials -Step");
   ASSERT_NE(grant, std::string::npos);
