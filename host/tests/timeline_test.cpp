@@ -176,16 +176,22 @@ TEST(KeySync, KeyNotInAdWhenTheExportLacksItAfterTheEta) {
   EXPECT_NE(find(r, "sync.overdue"), nullptr);
 }
 
+// A prerequisite check of one user that found no PRT (event 360).
+static Event prereq_check(int64_t event_id, const char* time) {
+  Event e;
+  e.kind = "prereq.check";
+  e.source = "udr";
+  e.event_id = event_id;
+  e.time = at(time);
+  e.subject.user_sid = "S-1-5-21-1-2-3-1104";
+  e.add("AADPrt", "No");
+  return e;
+}
+
 TEST(Timeline, PhasesFollowTheLatestEvidenceAndUnknownIsNeverGuessed) {
   RuleSet rules = shipped_rules();
   Analysis a(rules, {});
-  Event fail;
-  fail.kind = "prereq.check";
-  fail.source = "udr";
-  fail.event_id = 360;
-  fail.time = at("2025-03-01T08:00:00Z");
-  fail.subject.user_sid = "S-1-5-21-1-2-3-1104";
-  fail.add("AADPrt", "No");
+  Event fail = prereq_check(360, "2025-03-01T08:00:00Z");
   fail.add("DeviceIsJoined", "Yes");
   Event pass = fail;
   pass.event_id = 358;
@@ -213,14 +219,8 @@ TEST(Timeline, AFailureStandsWhenThePassComesAfterNow) {
   AnalysisOptions o;
   o.now = at("2025-03-01T12:00:00Z");
   Analysis a(rules, o);
-  Event fail;
-  fail.kind = "prereq.check";
-  fail.source = "udr";
-  fail.event_id = 360;
-  fail.time = at("2025-03-01T08:00:00Z");
-  fail.subject.user_sid = "S-1-5-21-1-2-3-1104";
+  Event fail = prereq_check(360, "2025-03-01T08:00:00Z");
   fail.subject.device_name = "PC-0142";
-  fail.add("AADPrt", "No");
   Event pass = fail;
   pass.event_id = 358;
   pass.time = at("2025-03-02T08:00:00Z");  // after --now: not seen yet at --now
