@@ -628,8 +628,17 @@ Report Analysis::finish() {
   // --now do not count. Their evidence is dropped from the findings below, and an event
   // whose every failure was cleared is marked superseded in the timeline.
   using StateKey = std::tuple<const Rule*, int, int>;
+  std::map<std::string_view, int> anonymous_files;  // file → key below -1
   auto state_key = [&](const Impl::StateObservation& o) -> std::optional<StateKey> {
-    const int u = m.graph.resolve(o.user_node), d = m.graph.resolve(o.device_node);
+    const int u = m.graph.resolve(o.user_node);
+    int d = m.graph.resolve(o.device_node);
+    if (u < 0 && d < 0) d = folder_devices.of(o.file);  // an export that names nobody
+    if (u < 0 && d < 0) {
+      // Nobody named, not even by the folder: one log file is one subject, as its
+      // findings are (they group under the empty subject too).
+      auto [it, added] = anonymous_files.try_emplace(o.file, -2 - int(anonymous_files.size()));
+      return StateKey{o.rule, it->second, it->second};
+    }
     switch (o.rule->state->per) {
       case StateSpec::Per::kUser:
         return u < 0 ? std::nullopt : std::optional(StateKey{o.rule, u, -1});
