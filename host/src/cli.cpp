@@ -567,7 +567,8 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
     for (const auto& d : r.diagnostics) {
       if (db)
         db->use([&](Store& s) { s.add_diagnostic(source_id, d.severity, d.position, d.message); });
-      if (!o.quiet || d.severity >= HT_DIAG_ERROR) tell(format_diagnostic(path, d));
+      if (!o.quiet || d.severity >= HT_DIAG_ERROR)
+        tell(format_diagnostic(r.cites.empty() ? path : r.cites, d));
     }
     if (db)
       db->use([&](Store& s) {

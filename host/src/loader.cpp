@@ -47,6 +47,7 @@ std::string Plugin::kinds_text() const {
   add(HT_CAP_PROBE, "probe");
   add(HT_CAP_ANALYZE, "analyzer");
   add(HT_CAP_ACT, "action");
+  add(HT_CAP_SPLIT, "splitter");
   return out;
 }
 
@@ -97,6 +98,10 @@ std::string Registry::check_table(const ht_plugin* t) const {
   if ((caps & HT_CAP_PROBE) && !t->probe) return "probe capability without probe()";
   if ((caps & HT_CAP_ANALYZE) && !t->analyze) return "analyzer capability without analyze()";
   if ((caps & HT_CAP_ACT) && !t->act) return "action capability without act()";
+  // split() is a 1.2 member: a shorter table does not have it.
+  if ((caps & HT_CAP_SPLIT) &&
+      (t->struct_size < offsetof(ht_plugin, split) + sizeof(t->split) || !t->sniff || !t->split))
+    return "splitter without sniff/split (split needs ABI 1.2)";
   return {};
 }
 

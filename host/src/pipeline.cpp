@@ -92,29 +92,74 @@ std::optional<Diagnostic> FieldCap::diagnostic() const {
 }
 
 Pipeline::Pipeline(const Registry& registry, PipelineOptions options)
-    : registry_(registry), options_(std::move(options)), parsers_(registry.with(HT_CAP_PARSE)) {}
+    : registry_(registry),
+      options_(std::move(options)),
+      parsers_(registry.with(HT_CAP_PARSE)),
+      splitters_(registry.with(HT_CAP_SPLIT)) {}
 
 namespace {
+
+// Where a piece's positions land in the file its results cite.
+struct Placement {
+  bool part = false;        // a part of a container: lines move, offsets drop
+  uint64_t first_line = 1;  // the cited file's line of the piece's line 1
+  Position place(Position p) const {
+    if (!part) return p;
+    p.offset = HT_NO_NUMBER;  // an offset into decoded text names no byte of the file
+    if (p.line != HT_NO_NUMBER)
+      p.line = first_line == HT_NO_NUMBER ? HT_NO_NUMBER : p.line + first_line - 1;
+    return p;
+  }
+};
+
 struct Collector {
   FileResult* result;
   std::string source;
   std::string file;
   FieldCap cap;
+  Placement placement;
   static int emit(void* ctx, const ht_event* ev) {
     auto* self = static_cast<Collector*>(ctx);
     Event e = self->cap.copy(*ev);
     e.source = self->source;
     e.file = self->file;
+    e.origin = self->placement.place(e.origin);
     self->result->events.push_back(std::move(e));
     return 0;
   }
   static void diagnose(void* ctx, const ht_diagnostic* d) {
     auto* self = static_cast<Collector*>(ctx);
-    self->result->diagnostics.push_back({d->severity,
-                                         {d->position.line, d->position.offset, d->position.record},
-                                         std::string(from_ht(d->message))});
+    self->result->diagnostics.push_back(
+        {d->severity,
+         self->placement.place({d->position.line, d->position.offset, d->position.record}),
+         std::string(from_ht(d->message))});
   }
 };
+
+// What a splitter sends: parts kept until every one is sniffed.
+struct Part {
+  std::string name, label, data;
+  uint64_t first_line = HT_NO_NUMBER;
+};
+
+struct PartCollector {
+  std::vector<Part> parts;
+  std::vector<Diagnostic> diagnostics;
+  static int part(void* ctx, const ht_part* p) {
+    auto* self = static_cast<PartCollector*>(ctx);
+    Part kept{std::string(from_ht(p->name)), std::string(from_ht(p->label)),
+              std::string(reinterpret_cast<const char*>(p->data), p->size), p->first_line};
+    self->parts.push_back(std::move(kept));
+    return 0;
+  }
+  static void diagnose(void* ctx, const ht_diagnostic* d) {
+    static_cast<PartCollector*>(ctx)->diagnostics.push_back(
+        {d->severity,
+         {d->position.line, d->position.offset, d->position.record},
+         std::string(from_ht(d->message))});
+  }
+};
+
 }  // namespace
 
 // A bundle's notes (README, expected.json, …): listed as skipped, never sniffed.
@@ -126,11 +171,16 @@ static FileResult skipped_as_notes(const std::string& name, const std::string& w
   return r;
 }
 
-// A file or a member of a container, as bytes with the name results cite.
+// A file, a member of an archive or a part of a container, as bytes with the names its
+// results are listed under and cite.
 struct Pipeline::Piece {
-  std::string name;
+  std::string name;   // listed: "t.txt", "bundle.zip!/t.txt", "t.txt#L12-L40"
+  std::string cites;  // the file its events and diagnostics cite (empty: `name`)
   std::span<const uint8_t> bytes;
   std::string damage;  // why only the first bytes of a damaged member are here
+  Placement placement;
+  std::string label;  // a part's content, for messages ("Get-ADSyncScheduler")
+  const std::string& cited() const { return cites.empty() ? name : cites; }
 };
 
 std::vector<FileResult> Pipeline::process(const InputFile& input) const {
@@ -150,7 +200,10 @@ std::vector<FileResult> Pipeline::process(const InputFile& input) const {
     return out;
   }
   archive::Budget budget;
-  route({input.path.string(), map.bytes(), {}}, 0, budget, out);
+  Piece whole;
+  whole.name = input.path.string();
+  whole.bytes = map.bytes();
+  route(whole, 0, budget, out);
   out.front().input.size = input.size;
   out.front().seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -163,7 +216,7 @@ void Pipeline::route(const Piece& piece, int depth, archive::Budget& budget,
       !archive::detect(piece.bytes).empty())
     expand_archive(piece, depth, budget, out);
   else
-    out.push_back(parse(piece));
+    route_file(piece, depth, out);
 }
 
 void Pipeline::expand_archive(const Piece& piece, int depth, archive::Budget& budget,
@@ -175,10 +228,15 @@ void Pipeline::expand_archive(const Piece& piece, int depth, archive::Budget& bu
   const archive::Result read =
       archive::read(piece.bytes, options_.archive_limits, budget, [&](archive::Member& m) {
         const std::string name = piece.name + "!/" + m.path;
-        if (std::string why = not_an_input_reason(m.path); !why.empty())
+        if (std::string why = not_an_input_reason(m.path); !why.empty()) {
           members.push_back(skipped_as_notes(name, why));  // a bundle's README, notes
-        else
-          route({name, m.data, std::move(m.damage)}, depth + 1, budget, members);
+          return;
+        }
+        Piece member;
+        member.name = name;
+        member.bytes = m.data;
+        member.damage = std::move(m.damage);
+        route(member, depth + 1, budget, members);
       });
   // Members that were not read are results of their own, in stored order.
   for (const auto& p : read.problems) {
@@ -201,64 +259,119 @@ void Pipeline::expand_archive(const Piece& piece, int depth, archive::Budget& bu
   for (auto& m : members) out.push_back(std::move(m));
 }
 
-FileResult Pipeline::parse(const Piece& piece) const {
+Pipeline::Choice Pipeline::best_of(const std::vector<const Plugin*>& plugins,
+                                   const Piece& piece) const {
+  Choice best;
+  const size_t n = std::min<size_t>(piece.bytes.size(), HT_SNIFF_PREFIX_SIZE);
+  const std::string name = std::filesystem::path(piece.cited()).filename().string();
+  for (const Plugin* p : plugins) {
+    const int score = p->table().sniff(p->instance(), piece.bytes.data(), n, to_ht(name));
+    if (score > best.score) best = {p, score};
+  }
+  return best;
+}
+
+void Pipeline::route_file(const Piece& piece, int depth, std::vector<FileResult>& out) const {
+  if (piece.bytes.empty() || !options_.force_parser.empty()) {
+    Choice forced{registry_.find(options_.force_parser), 100};
+    out.push_back(parse(piece, piece.bytes.empty() ? Choice{} : forced));
+    return;
+  }
+  const Choice parser = best_of(parsers_, piece);
+  if (!piece.placement.part && depth < options_.max_nesting && !splitters_.empty()) {
+    const Choice splitter = best_of(splitters_, piece);
+    if (splitter.plugin && splitter.score >= parser.score && split(piece, splitter, parser, out))
+      return;
+  }
+  out.push_back(parse(piece, parser));
+}
+
+bool Pipeline::split(const Piece& piece, const Choice& splitter, const Choice& whole,
+                     std::vector<FileResult>& out) const {
+  PartCollector collected;
+  ht_part_sink sink{&collected, &PartCollector::part, &PartCollector::diagnose};
+  ht_source src{};
+  src.struct_size = sizeof src;
+  src.path = to_ht(piece.cited());
+  src.data = piece.bytes.data();
+  src.size = piece.bytes.size();
+  src.options_json = to_ht(options_.options_json);
+  splitter.plugin->table().split(splitter.plugin->instance(), &src, &sink);
+
+  std::vector<Piece> parts;
+  std::vector<Choice> claims;
+  bool other_parser = false, claimed = false;
+  for (const Part& p : collected.parts) {
+    Piece part;
+    part.name = piece.name + p.name;
+    part.cites = piece.cited();
+    part.bytes = {reinterpret_cast<const uint8_t*>(p.data.data()), p.data.size()};
+    part.placement = {true, p.first_line};
+    part.label = p.label;
+    claims.push_back(best_of(parsers_, part));
+    claimed |= claims.back().plugin != nullptr;
+    other_parser |= claims.back().plugin && claims.back().plugin != whole.plugin;
+    parts.push_back(std::move(part));
+  }
+  // The parser that claims the whole file reads its own transcript whole, as always:
+  // splitting pays only when the parts go to different parsers (or the whole to none).
+  if (whole.plugin && !other_parser) return false;
+  FileResult head;
+  head.input = {piece.name, piece.bytes.size()};
+  head.diagnostics = std::move(collected.diagnostics);
+  head.container =
+      fmt::format("{} ({}), {} part(s), {} claimed by a parser", splitter.plugin->name(),
+                  claimed ? "split" : "nothing claimed", parts.size(),
+                  std::count_if(claims.begin(), claims.end(),
+                                [](const Choice& c) { return c.plugin != nullptr; }));
+  out.push_back(std::move(head));
+  for (size_t i = 0; i < parts.size(); ++i) out.push_back(parse(parts[i], claims[i]));
+  return true;
+}
+
+FileResult Pipeline::parse(const Piece& piece, const Choice& parser) const {
   FileResult r;
   r.input = {piece.name, piece.bytes.size()};
-  const auto bytes = piece.bytes;
+  if (piece.placement.part) r.cites = piece.cited();
   if (!piece.damage.empty()) r.diagnostics.push_back({HT_DIAG_WARNING, {}, piece.damage});
-  if (bytes.empty()) {
+  if (piece.bytes.empty()) {
     r.skipped = "empty file";
     return r;
   }
-  const Plugin* best = nullptr;
-  if (!options_.force_parser.empty()) {
-    best = registry_.find(options_.force_parser);
-    r.score = 100;
-  } else {
-    best = sniff(bytes, r.input.path.filename().string(), &r.score);
-  }
-  if (!best) {
-    r.skipped = "no parser recognised its format";
+  if (!parser.plugin) {
+    r.skipped = piece.label.empty()
+                    ? "no parser recognised its format"
+                    : fmt::format("no parser recognised the output of '{}'", piece.label);
     return r;
   }
-  r.parser = best->name();
-  Collector collector{&r, r.parser, piece.name, FieldCap(options_.max_field_bytes)};
+  r.score = parser.score;
+  r.parser = parser.plugin->name();
+  Collector collector{&r, r.parser, piece.cited(), FieldCap(options_.max_field_bytes),
+                      piece.placement};
   ht_event_sink sink{&collector, &Collector::emit, &Collector::diagnose};
   ht_source src{};
   src.struct_size = sizeof src;
-  src.path = to_ht(piece.name);
-  src.data = bytes.data();
-  src.size = bytes.size();
+  src.path = to_ht(piece.cited());
+  src.data = piece.bytes.data();
+  src.size = piece.bytes.size();
   src.options_json = to_ht(options_.options_json);
-  const int rc = best->table().parse(best->instance(), &src, &sink);
+  const int rc = parser.plugin->table().parse(parser.plugin->instance(), &src, &sink);
   if (auto d = collector.cap.diagnostic()) r.diagnostics.push_back(std::move(*d));
   if (rc == HT_FAILED && r.events.empty() && r.diagnostics.empty())
     r.diagnostics.push_back({HT_DIAG_ERROR, {}, "parser " + r.parser + " failed"});
   return r;
 }
 
-const Plugin* Pipeline::sniff(std::span<const uint8_t> bytes, const std::string& name,
-                              int* best_score) const {
-  const Plugin* best = nullptr;
-  int top = 0;
-  const size_t n = std::min<size_t>(bytes.size(), HT_SNIFF_PREFIX_SIZE);
-  for (const Plugin* p : parsers_) {
-    const int score = p->table().sniff(p->instance(), bytes.data(), n, to_ht(name));
-    if (score > top) {
-      top = score;
-      best = p;
-    }
-  }
-  if (best_score) *best_score = top;
-  return best;
-}
-
 std::string Pipeline::recognise(const std::filesystem::path& path) const {
   MappedFile map;
   if (!map.open(path).empty() || map.bytes().empty()) return {};
   if (!archive::detect(map.bytes()).empty()) return "archive";
-  const Plugin* p = sniff(map.bytes(), path.filename().string(), nullptr);
-  return p ? p->name() : std::string();
+  Piece whole;
+  whole.name = path.string();
+  whole.bytes = map.bytes();
+  Choice c = best_of(parsers_, whole);
+  if (!c.plugin) c = best_of(splitters_, whole);  // a console transcript
+  return c.plugin ? c.plugin->name() : std::string();
 }
 
 void Pipeline::run(const std::vector<InputFile>& files,

@@ -1,10 +1,12 @@
 // Routes each input file to the parser that claims it best, and parses files in
 // parallel. An archive (zip, cab, 7z) is a container: its members are routed the same
-// way, read in memory, named "bundle.zip!/path/in/zip". A reader may rely on: results
-// are delivered on the calling thread in input order (a container's result first, then
-// its members' in path order, as a folder's files); at most a bounded number of parsed files wait
-// in memory; every file and member gets a result (parsed, skipped with a reason, or failed with a
-// reason).
+// way, read in memory, named "bundle.zip!/path/in/zip". A file a splitter plugin claims
+// (a console transcript) is a container too: its parts ("t.txt#L12-L40") are routed to
+// the parsers that claim them, and their events cite the file itself and its lines. A reader may
+// rely on: results are delivered on the calling thread in input order (a container's result first,
+// then its members' in path order, as a folder's files); at most a bounded number of parsed files
+// wait in memory; every file and member gets a result (parsed, skipped with a reason, or failed
+// with a reason).
 #pragma once
 
 #include <functional>
@@ -58,6 +60,8 @@ struct FileResult {
   bool not_an_input = false;  // skipped as notes (InputFile::not_an_input), never sniffed
   std::string failed;         // why it could not be read at all
   std::string container;      // a container's description ("zip archive, 4 member(s) read")
+  std::string cites;          // the file its events and diagnostics cite when not input.path
+                              // (a part of a transcript cites the transcript)
   double seconds = 0;
 };
 
@@ -81,23 +85,31 @@ class Pipeline {
   // Sniffs and parses one file, or expands a container into its members (used by
   // run() on worker threads). Never empty.
   std::vector<FileResult> process(const InputFile& file) const;
-  // The parser that would read this file (sniffing only; "archive" for a container),
-  // or "".
+  // The parser (or splitter) that would read this file (sniffing only; "archive" for an
+  // archive), or "".
   std::string recognise(const std::filesystem::path& path) const;
 
  private:
   struct Piece;
+  struct Choice {
+    const Plugin* plugin = nullptr;
+    int score = 0;
+  };
   void route(const Piece& piece, int depth, archive::Budget& budget,
              std::vector<FileResult>& out) const;
   void expand_archive(const Piece& piece, int depth, archive::Budget& budget,
                       std::vector<FileResult>& out) const;
-  FileResult parse(const Piece& piece) const;
-  const Plugin* sniff(std::span<const uint8_t> bytes, const std::string& name,
-                      int* best_score) const;
+  void route_file(const Piece& piece, int depth, std::vector<FileResult>& out) const;
+  Choice best_of(const std::vector<const Plugin*>& plugins, const Piece& piece) const;
+  // Splits a container; false when the whole file is better read by `whole`.
+  bool split(const Piece& piece, const Choice& splitter, const Choice& whole,
+             std::vector<FileResult>& out) const;
+  FileResult parse(const Piece& piece, const Choice& parser) const;
 
   const Registry& registry_;
   PipelineOptions options_;
   std::vector<const Plugin*> parsers_;
+  std::vector<const Plugin*> splitters_;
 };
 
 }  // namespace hellotrace::host

@@ -27,6 +27,9 @@
  *  - HT_CAP_PROBE   probe:    probe() reads a live system (e.g. a TPM) into events.
  *  - HT_CAP_ANALYZE analyzer: analyze() reads timelines, emits findings.
  *  - HT_CAP_ACT     action:   act() turns findings into artifacts (plans, scripts).
+ *  - HT_CAP_SPLIT   splitter: sniff() scores a file, split() cuts a container (a console
+ *                   transcript holding many commands' output) into parts that the host
+ *                   routes like files of their own (since 1.2).
  *
  * Memory. Every pointer the host passes is owned by the host and valid only for the
  * duration of the call; a plugin copies what it keeps. Every pointer a plugin passes
@@ -57,7 +60,7 @@ extern "C" {
 #endif
 
 #define HT_PLUGIN_API_VERSION_MAJOR 1
-#define HT_PLUGIN_API_VERSION_MINOR 1
+#define HT_PLUGIN_API_VERSION_MINOR 2
 #define HT_PLUGIN_API_VERSION_PATCH 0
 
 /* The one symbol a plugin library exports. */
@@ -74,7 +77,8 @@ enum {
   HT_CAP_PARSE = 1u << 0,
   HT_CAP_PROBE = 1u << 1,
   HT_CAP_ANALYZE = 1u << 2,
-  HT_CAP_ACT = 1u << 3
+  HT_CAP_ACT = 1u << 3,
+  HT_CAP_SPLIT = 1u << 4 /* since 1.2 */
 };
 
 /* Return codes of the entry points. */
@@ -173,6 +177,29 @@ typedef struct ht_source {
   ht_str options_json; /* run options as a JSON object, e.g. {"timezone":"UTC"} */
 } ht_source;
 
+/* Since 1.2. One part of a container, sent by split(): a piece of the source that the
+   host routes like a file of its own (every parser sniffs it, the best one parses it; one
+   nobody claims is listed as skipped under `name`). Events and diagnostics of the part
+   cite the container's file, their lines moved by `first_line`; offsets are dropped
+   (a part is decoded text, its bytes are not the file's). */
+typedef struct ht_part {
+  uint32_t struct_size;
+  ht_str name;          /* appended to the container's name in listings: "#L120-L185" */
+  ht_str label;         /* what the part holds, for messages: "Get-ADSyncScheduler" */
+  const uint8_t* data;  /* the part as a file: UTF-8 text or bytes */
+  size_t size;
+  uint64_t first_line;  /* the container's line at which the part's line 1 is, or
+                           HT_NO_NUMBER when the part's lines do not map (then none is cited) */
+} ht_part;
+
+/* Where split() sends parts and diagnostics about the container. part() returns 0 to go
+   on, non-zero to ask the plugin to stop (it then returns HT_STOPPED). */
+typedef struct ht_part_sink {
+  void* context;
+  int (*part)(void* context, const ht_part* part);
+  void (*diagnose)(void* context, const ht_diagnostic* diagnostic);
+} ht_part_sink;
+
 /* Where analyze() sends findings and act() sends artifacts. A finding is one JSON
    object as in docs/schema/finding.schema.json (the host adds schema version and
    tool version); an artifact is a named file's content. */
@@ -227,6 +254,13 @@ typedef struct ht_plugin {
      sees identities and phases only). The host reads this member only when
      struct_size covers it. */
   const char* const* consumes;
+
+  /* Since 1.2. HT_CAP_SPLIT: cuts a container into parts (see ht_part). sniff() scores
+     the container as for parsing; the host splits when the splitter's score is at least
+     the best parser's, and then parses the whole file as before when every part that a
+     parser claims goes to that same parser (the parser reads its own transcript whole).
+     The host reads this member only when struct_size covers it. */
+  int (*split)(void* instance, const ht_source* source, const ht_part_sink* sink);
 } ht_plugin;
 
 /* How many leading bytes of a file sniff() is shown. */

@@ -94,6 +94,31 @@ class OutputSink {
   const ht_output_sink* sink_;
 };
 
+// Where split() sends the parts of a container (ABI 1.2).
+class PartSink {
+ public:
+  explicit PartSink(const ht_part_sink* sink) : sink_(sink) {}
+  // Sends a part; throws StopRequested when the host wants no more. `first_line` is the
+  // container's line of the part's first line (HT_NO_NUMBER: none maps).
+  void part(std::string_view name, std::string_view data, uint64_t first_line,
+            std::string_view label) {
+    ht_part p{};
+    p.struct_size = sizeof p;
+    p.name = to_ht(name);
+    p.label = to_ht(label);
+    p.data = reinterpret_cast<const uint8_t*>(data.data());
+    p.size = data.size();
+    p.first_line = first_line;
+    if (sink_->part(sink_->context, &p) != 0) throw StopRequested{};
+  }
+  void diagnose(int severity, const Position& at, std::string_view message) {
+    send_diagnostic(sink_->diagnose, sink_->context, severity, at, message);
+  }
+
+ private:
+  const ht_part_sink* sink_;
+};
+
 struct Source {
   std::string_view path;
   std::span<const uint8_t> data;
@@ -108,6 +133,7 @@ class Plugin {
     return 0;
   }
   virtual void parse(const Source& /*source*/, EventSink& /*out*/) const {}
+  virtual void split(const Source& /*source*/, PartSink& /*out*/) const {}
   virtual void probe(const nlohmann::json& /*options*/, EventSink& /*out*/) const {}
   virtual void analyze(const nlohmann::json& /*timelines*/, OutputSink& /*out*/) const {}
   virtual void act(const nlohmann::json& /*input*/, OutputSink& /*out*/) const {}
@@ -176,10 +202,9 @@ struct Table {
       t.consumes = consumes.data();
       t.init = &init;
       t.destroy = &destroy;
-      if (kept.capabilities & HT_CAP_PARSE) {
-        t.sniff = &sniff;
-        t.parse = &parse;
-      }
+      if (kept.capabilities & (HT_CAP_PARSE | HT_CAP_SPLIT)) t.sniff = &sniff;
+      if (kept.capabilities & HT_CAP_PARSE) t.parse = &parse;
+      if (kept.capabilities & HT_CAP_SPLIT) t.split = &split;
       if (kept.capabilities & HT_CAP_PROBE) t.probe = &probe;
       if (kept.capabilities & HT_CAP_ANALYZE) t.analyze = &analyze;
       if (kept.capabilities & HT_CAP_ACT) t.act = &act;
@@ -205,14 +230,19 @@ struct Table {
       return 0;
     }
   }
+  static Source source_of(const ht_source* src) {
+    return {from_ht(src->path), std::span<const uint8_t>(src->data, src->size),
+            parse_json_or_empty(src->options_json)};
+  }
   static int parse(void* instance, const ht_source* src, const ht_event_sink* sink) {
     EventSink out(sink);
     return guarded([&](const std::string& m) { out.error({}, m); },
-                   [&] {
-                     Source s{from_ht(src->path), std::span<const uint8_t>(src->data, src->size),
-                              parse_json_or_empty(src->options_json)};
-                     static_cast<const Impl*>(instance)->parse(s, out);
-                   });
+                   [&] { static_cast<const Impl*>(instance)->parse(source_of(src), out); });
+  }
+  static int split(void* instance, const ht_source* src, const ht_part_sink* sink) {
+    PartSink out(sink);
+    return guarded([&](const std::string& m) { out.diagnose(HT_DIAG_ERROR, {}, m); },
+                   [&] { static_cast<const Impl*>(instance)->split(source_of(src), out); });
   }
   static int probe(void* instance, ht_str options, const ht_event_sink* sink) {
     EventSink out(sink);

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -190,4 +191,91 @@ TEST_F(Bundle, AnArchiveThatIsNotOneIsAPositionedErrorNotACrash) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   EXPECT_NE(r.err.find(zip.string()), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("error"), std::string::npos) << r.err;
+}
+
+namespace {
+
+// PowerShell 5.1's Out-File: UTF-16 LE with a BOM, CRLF (the text here is ASCII).
+std::string out_file_utf16(const std::string& text) {
+  std::string out = "\xFF\xFE";
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && (i == 0 || text[i - 1] != '\r')) out += std::string("\r\0", 2);
+    out += text[i];
+    out += '\0';
+  }
+  return out;
+}
+
+// The lines of a console capture without its prompt lines: what Out-File writes.
+std::string without_prompts(const std::string& text) {
+  std::string out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("PS ", 0) != 0) out += line + "\n";
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Bundle, ATranscriptInsideAZipIsSplitAndItsUnreadOutputListed) {
+  const fs::path folder = kSource / "tests/scenarios/transcript-de-permission-issue";
+  const fs::path zip = write("bundle.zip", make_zip(entries_of(folder, "sync01/")));
+  const Outcome r = analyze("--now 2024-11-14T12:40:00Z " + quote(zip.string()));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find(zip.string() +
+                       "!/sync01/transcript-sync01-de.txt#L20-L24: no parser recognised the "
+                       "output of 'Get-Service ADSync'"),
+            std::string::npos)
+      << r.err;
+  std::map<std::string, int> lines;
+  for (const auto& f : r.findings())
+    for (const auto& e : f["evidence"])
+      if (e["file"] == zip.string() + "!/sync01/transcript-sync01-de.txt")
+        lines[f["rule"]] = e["line"];
+  EXPECT_EQ(lines["sync.overdue"], 30);  // the transcript's own lines
+  EXPECT_EQ(lines["sync.export_permission_denied"], 115);
+  EXPECT_EQ(lines["key.not_in_ad"], 135);
+}
+
+// The folder Collect-HelloTrace.ps1 -EntraConnect -DomainController writes, zipped by
+// Compress-Archive: its file names, Out-File's UTF-16 LE, csexport's XML, the collection
+// log; read zipped and unzipped, it tells the same story.
+TEST_F(Bundle, ABundleShapedLikeTheCollectionScriptsOutput) {
+  const fs::path facts = kSource / "tests/scenarios/permission-issue";
+  const std::string runs = slurp(facts / "run-history-export-errors.txt");
+  const size_t step = runs.find("PS C:\\> (Get-ADSyncRunStepResult");
+  ASSERT_NE(step, std::string::npos);
+  std::vector<ZipEntry> entries = {
+      {"entra-connect\\get-adsyncscheduler.txt",
+       out_file_utf16(without_prompts(slurp(facts / "get-adsyncscheduler.txt")))},
+      {"entra-connect\\get-adsyncrunprofileresult.txt",
+       out_file_utf16(without_prompts(runs.substr(0, step)))},
+      {"entra-connect\\syncerrors-4d2c9f61-8e1a-4b7d-a0c3-5e9f1b2d3c44.txt",
+       out_file_utf16(without_prompts(runs.substr(step)))},
+      {"ad\\get-aduser-gtaylor.txt",
+       out_file_utf16(without_prompts(slurp(facts / "get-aduser-grace.txt")))},
+      {"collection-log.md",
+       "# hellotrace collection log\r\n\r\n| area | what | file | result | reason |\r\n"
+       "|---|---|---|---|---|\r\n"
+       "| ad | certutil -dcinfo verify |  | failed | exit code 5: access denied |\r\n"}};
+  const fs::path zip = write("HelloTrace-SYNC01-20241114-124000.zip", make_zip(entries));
+  const fs::path unzipped = dir_ / "unzipped";
+  for (const auto& e : entries) {
+    std::string path = e.path;
+    std::replace(path.begin(), path.end(), '\\', '/');
+    fs::create_directories((unzipped / path).parent_path());
+    std::ofstream(unzipped / path, std::ios::binary) << e.data;
+  }
+  const std::string now = "--now 2024-11-14T12:40:00Z ";
+  const Outcome zipped = analyze(now + quote(zip.string()));
+  const Outcome plain = analyze(now + quote(unzipped.string()));
+  ASSERT_EQ(zipped.exit_code, 0) << zipped.err;
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(gist(zipped.findings()), gist(plain.findings()));
+  bool cited = false;
+  for (const auto& f : zipped.findings())
+    if (f["rule"] == "sync.export_permission_denied")
+      cited = f["evidence"][0]["file"] ==
+              zip.string() + "!/entra-connect/syncerrors-4d2c9f61-8e1a-4b7d-a0c3-5e9f1b2d3c44.txt";
+  EXPECT_TRUE(cited) << zipped.out;
 }

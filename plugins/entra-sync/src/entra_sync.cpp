@@ -855,6 +855,9 @@ int sniff(std::span<const uint8_t> prefix, std::string_view /*file_name*/) {
       std::string_view(reinterpret_cast<const char*>(prefix.data()), 7) == "ElfFile")
     return 0;
   const std::string t = text::decode(prefix);
+  // csexport output: certainly ours, though its pending exports name msDS-KeyCredentialLink
+  // (which the keycred parser claims at 90).
+  if (icontains(t, "<cs-object") && icontains(t, "<export-errordetail")) return 95;
   const bool allowed = icontains(t, "AllowedSyncCycleInterval");
   const bool next = icontains(t, "NextSyncCycleStartTimeInUTC");
   if (allowed && next) return 95;
