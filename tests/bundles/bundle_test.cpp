@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -215,6 +216,15 @@ std::string without_prompts(const std::string& text) {
   return out;
 }
 
+// The XML csexport.exe writes (UTF-16 LE with BOM), taken from the pasted session where
+// Get-Content printed it.
+std::string csexport_xml() {
+  const std::string paste =
+      slurp(kSource / "tests/scenarios/paste-csexport-permission-issue/console-paste-sync01.txt");
+  const size_t from = paste.find("<?xml"), to = paste.find("</cs-objects>");
+  return out_file_utf16(paste.substr(from, to + std::string("</cs-objects>").size() - from) + "\n");
+}
+
 }  // namespace
 
 TEST_F(Bundle, ATranscriptInsideAZipIsSplitAndItsUnreadOutputListed) {
@@ -252,6 +262,7 @@ TEST_F(Bundle, ABundleShapedLikeTheCollectionScriptsOutput) {
        out_file_utf16(without_prompts(runs.substr(0, step)))},
       {"entra-connect\\syncerrors-4d2c9f61-8e1a-4b7d-a0c3-5e9f1b2d3c44.txt",
        out_file_utf16(without_prompts(runs.substr(step)))},
+      {"entra-connect\\csexport-errors-contoso.com.xml", csexport_xml()},
       {"ad\\get-aduser-gtaylor.txt",
        out_file_utf16(without_prompts(slurp(facts / "get-aduser-grace.txt")))},
       {"collection-log.md",
@@ -272,10 +283,12 @@ TEST_F(Bundle, ABundleShapedLikeTheCollectionScriptsOutput) {
   ASSERT_EQ(zipped.exit_code, 0) << zipped.err;
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_EQ(gist(zipped.findings()), gist(plain.findings()));
-  bool cited = false;
+  std::set<std::string> cited;
   for (const auto& f : zipped.findings())
     if (f["rule"] == "sync.export_permission_denied")
-      cited = f["evidence"][0]["file"] ==
-              zip.string() + "!/entra-connect/syncerrors-4d2c9f61-8e1a-4b7d-a0c3-5e9f1b2d3c44.txt";
-  EXPECT_TRUE(cited) << zipped.out;
+      for (const auto& e : f["evidence"]) cited.insert(e["file"].get<std::string>());
+  EXPECT_TRUE(cited.count(zip.string() +
+                          "!/entra-connect/syncerrors-4d2c9f61-8e1a-4b7d-a0c3-5e9f1b2d3c44.txt") ||
+              cited.count(zip.string() + "!/entra-connect/csexport-errors-contoso.com.xml"))
+      << zipped.out;
 }

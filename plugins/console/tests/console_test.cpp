@@ -2,7 +2,10 @@
 // and without invocation headers), console pastes mixing PowerShell, cmd.exe and remote
 // prompts, in UTF-8 and UTF-16.
 #include <gtest/gtest.h>
+#include <hellotrace/plugin_api.h>
 
+#include <algorithm>
+#include <cstddef>
 #include <filesystem>
 #include <fstream>
 #include <hellotrace/text/text.hpp>
@@ -112,4 +115,49 @@ TEST(Console, ATranscriptCutInsideItsEndBannerLosesNoOutput) {
   ASSERT_EQ(s.blocks.size(), 1u);
   EXPECT_EQ(s.blocks[0].last_line, 3u);
   EXPECT_EQ(s.banner, "Windows PowerShell transcript end");
+}
+
+extern "C" const ht_plugin* ht_plugin_console(void);
+
+// Through the ABI, as the host calls it: split() names each part by its line range and
+// gives its first line; sniff() claims the transcript.
+TEST(ConsolePlugin, SplitSendsPartsThroughTheAbi) {
+  const ht_plugin* table = ht_plugin_console();
+  ASSERT_TRUE(table->capabilities & HT_CAP_SPLIT);
+  ASSERT_GE(table->struct_size, offsetof(ht_plugin, split) + sizeof(table->split));
+  void* instance = table->init({"{}", 2}, nullptr, nullptr);
+  ASSERT_NE(instance, nullptr);
+  std::ifstream in(kSamples / "transcript_en_invocation_headers.txt", std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string bytes = ss.str();
+  const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+  EXPECT_EQ(table->sniff(instance, data, std::min<size_t>(bytes.size(), HT_SNIFF_PREFIX_SIZE),
+                         {"t.txt", 5}),
+            100);
+  struct Sent {
+    std::vector<std::string> names, labels;
+    std::vector<uint64_t> first_lines;
+  } sent;
+  ht_part_sink sink{&sent,
+                    [](void* ctx, const ht_part* p) {
+                      auto* s = static_cast<Sent*>(ctx);
+                      s->names.emplace_back(p->name.data, p->name.size);
+                      s->labels.emplace_back(p->label.data, p->label.size);
+                      s->first_lines.push_back(p->first_line);
+                      return 0;
+                    },
+                    nullptr};
+  ht_source src{};
+  src.struct_size = sizeof src;
+  src.path = {"t.txt", 5};
+  src.data = data;
+  src.size = bytes.size();
+  EXPECT_EQ(table->split(instance, &src, &sink), HT_OK);
+  table->destroy(instance);
+  ASSERT_EQ(sent.names.size(), 2u);
+  EXPECT_EQ(sent.labels[0], "dsregcmd /status");
+  EXPECT_EQ(sent.names[0].rfind("#L23-L", 0), 0u) << sent.names[0];
+  EXPECT_EQ(sent.first_lines[0], 23u);  // after the banner, the notice and the invocation header
+  EXPECT_EQ(sent.labels[1], "Get-Tpm");
 }
