@@ -318,7 +318,8 @@ if ($EntraConnect) {
     if ($adsync) {
         Invoke-TextStep -Area $area -What 'Get-ADSyncScheduler' -Name 'get-adsyncscheduler.txt' -Action { Get-ADSyncScheduler }
         Invoke-TextStep -Area $area -What 'Get-ADSyncConnector' -Name 'get-adsyncconnector.txt' -Action {
-            Get-ADSyncConnector | Format-List -Property @('Name', 'Identifier', 'ConnectorTypeName', 'Type', 'Subtype', 'Version', 'LastModificationTime')
+            # Every property: AttributeInclusionList says whether msDS-KeyCredentialLink is in scope.
+            Get-ADSyncConnector | Format-List *
 
         }
         if (Get-Command -Name 'Get-ADSyncADConnectorAccount' -ErrorAction SilentlyContinue) {
@@ -428,14 +429,14 @@ if ($DomainController) {
     if ($controllers.Count -gt 0) {
         Invoke-TextStep -Area $area -What 'DC builds (remote registry, read-only)' -Name 'dc-builds.txt' -Action {
             foreach ($dc in $controllers) {
-                $row = [ordered]@{ HostName = "$($dc.HostName)"; CurrentBuild = ''; UBR = ''; DisplayVersion = ''; Error = '' }
+                $row = [ordered]@{ ComputerName = "$($dc.HostName)"; ProductName = ''; CurrentBuild = ''; UBR = ''; Error = '' }
                 $hive = $null
                 try {
                     $hive = [Microsoft.Win32.RegistryKey]::OpenRemoteBaseKey('LocalMachine', "$($dc.HostName)")
                     $key = $hive.OpenSubKey('SOFTWARE\Microsoft\Windows NT\CurrentVersion', $false)
+                    $row.ProductName = "$($key.GetValue('ProductName'))"
                     $row.CurrentBuild = "$($key.GetValue('CurrentBuild'))"
                     $row.UBR = "$($key.GetValue('UBR'))"
-                    $row.DisplayVersion = "$($key.GetValue('DisplayVersion'))"
                 }
                 catch {
                     $row.Error = $_.Exception.Message

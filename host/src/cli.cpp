@@ -406,8 +406,8 @@ bool identity_is(const Identity& id, const std::string& who) {
 class Progress {
  public:
   Progress(bool enabled, size_t files) : enabled_(enabled && ::isatty(2)), files_(files) {}
-  void update(uint64_t bytes, uint64_t events) {
-    ++done_;
+  void update(uint64_t bytes, uint64_t events, bool another_file) {
+    done_ += another_file;
     bytes_ += bytes;
     events_ = events;
     if (!enabled_) return;
@@ -577,7 +577,7 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
       });
     for (const Event& e : r.events) on_event(e);
     events += r.events.size();
-    progress.update(r.input.size, events);
+    progress.update(r.inside ? 0 : r.input.size, events, !r.inside);
   });
   if (!notes.empty() && !o.quiet) {
     std::string list;

@@ -205,6 +205,7 @@ std::vector<FileResult> Pipeline::process(const InputFile& input) const {
   whole.bytes = map.bytes();
   route(whole, 0, budget, out);
   out.front().input.size = input.size;
+  for (size_t i = 1; i < out.size(); ++i) out[i].inside = true;
   out.front().seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

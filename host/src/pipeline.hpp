@@ -60,6 +60,7 @@ struct FileResult {
   bool not_an_input = false;  // skipped as notes (InputFile::not_an_input), never sniffed
   std::string failed;         // why it could not be read at all
   std::string container;      // a container's description ("zip archive, 4 member(s) read")
+  bool inside = false;        // a member or part of the input whose result came before it
   std::string cites;          // the file its events and diagnostics cite when not input.path
                               // (a part of a transcript cites the transcript)
   double seconds = 0;
