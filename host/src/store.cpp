@@ -93,8 +93,19 @@ Store::Store(fs::path target, size_t batch_size)
   // database to SQLite.
   ::close(create_temporary("--db", target_, temp_name_));
   temp_ = temp_name_->path();
-  check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), db_,
-        ("cannot create " + temp_.string()).c_str());
+  // A constructor that throws runs no destructor: close what was opened before the
+  // error (a full disk can stop the schema half-way).
+  try {
+    check(sqlite3_open_v2(temp_.c_str(), &db_, SQLITE_OPEN_READWRITE, nullptr), db_,
+          ("cannot create " + temp_.string()).c_str());
+    create_schema();
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+void Store::create_schema() {
   // The file only becomes the user's database after commit(), so durability of
   // each transaction does not matter: the rename is the commit point.
   exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA temp_store=MEMORY;");
@@ -120,11 +131,26 @@ Store::Store(fs::path target, size_t batch_size)
 }
 
 Store::~Store() {
-  for (sqlite3_stmt* s :
-       {insert_event_, insert_source_, insert_diag_, insert_finding_, insert_evidence_})
-    sqlite3_finalize(s);
-  if (db_) sqlite3_close(db_);
+  release();
   temp_name_.reset();  // removes the temporary unless commit() renamed it
+}
+
+void Store::finalize_statements() noexcept {
+  for (sqlite3_stmt*& s :
+       {std::ref(insert_event_), std::ref(insert_source_), std::ref(insert_diag_),
+        std::ref(insert_finding_), std::ref(insert_evidence_)}) {
+    sqlite3_finalize(s);
+    s = nullptr;
+  }
+}
+
+void Store::release() noexcept {
+  finalize_statements();
+  if (!db_) return;
+  // A statement an error left behind would keep sqlite3_close() from freeing anything.
+  while (sqlite3_stmt* s = sqlite3_next_stmt(db_, nullptr)) sqlite3_finalize(s);
+  sqlite3_close(db_);
+  db_ = nullptr;
 }
 
 void Store::exec(const char* sql) {
@@ -286,12 +312,7 @@ void Store::commit() {
       "CREATE INDEX events_by_user ON events(user_sid, user_upn);"
       "CREATE INDEX events_by_kind ON events(kind, time);"
       "CREATE INDEX evidence_by_finding ON evidence(finding_id);");
-  for (sqlite3_stmt*& s :
-       {std::ref(insert_event_), std::ref(insert_source_), std::ref(insert_diag_),
-        std::ref(insert_finding_), std::ref(insert_evidence_)}) {
-    sqlite3_finalize(s);
-    s = nullptr;
-  }
+  finalize_statements();
   check(sqlite3_close(db_), nullptr, "close");
   db_ = nullptr;
   const int fd = ::open(temp_.c_str(), O_RDONLY | O_CLOEXEC);

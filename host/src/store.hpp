@@ -46,6 +46,10 @@ class Store {
   uint64_t events_written() const { return events_; }
 
  private:
+  void create_schema();
+  void finalize_statements() noexcept;
+  // Finalizes every statement and closes the connection; safe to call twice.
+  void release() noexcept;
   void exec(const char* sql);
   sqlite3_stmt* prepare(const char* sql);
   void step_reset(sqlite3_stmt* s);
