@@ -181,6 +181,16 @@ struct Pipeline::Piece {
   Placement placement;
   std::string label;  // a part's content, for messages ("Get-ADSyncScheduler")
   const std::string& cited() const { return cites.empty() ? name : cites; }
+  // What a plugin's split() or parse() is handed; views into this piece and the options.
+  ht_source source(const std::string& options_json) const {
+    ht_source src{};
+    src.struct_size = sizeof src;
+    src.path = to_ht(cited());
+    src.data = bytes.data();
+    src.size = bytes.size();
+    src.options_json = to_ht(options_json);
+    return src;
+  }
 };
 
 std::vector<FileResult> Pipeline::process(const InputFile& input) const {
@@ -291,12 +301,7 @@ bool Pipeline::split(const Piece& piece, const Choice& splitter, const Choice& w
                      std::vector<FileResult>& out) const {
   PartCollector collected;
   ht_part_sink sink{&collected, &PartCollector::part, &PartCollector::diagnose};
-  ht_source src{};
-  src.struct_size = sizeof src;
-  src.path = to_ht(piece.cited());
-  src.data = piece.bytes.data();
-  src.size = piece.bytes.size();
-  src.options_json = to_ht(options_.options_json);
+  const ht_source src = piece.source(options_.options_json);
   splitter.plugin->table().split(splitter.plugin->instance(), &src, &sink);
 
   std::vector<Piece> parts;
@@ -350,12 +355,7 @@ FileResult Pipeline::parse(const Piece& piece, const Choice& parser) const {
   Collector collector{&r, r.parser, piece.cited(), FieldCap(options_.max_field_bytes),
                       piece.placement};
   ht_event_sink sink{&collector, &Collector::emit, &Collector::diagnose};
-  ht_source src{};
-  src.struct_size = sizeof src;
-  src.path = to_ht(piece.cited());
-  src.data = piece.bytes.data();
-  src.size = piece.bytes.size();
-  src.options_json = to_ht(options_.options_json);
+  const ht_source src = piece.source(options_.options_json);
   const int rc = parser.plugin->table().parse(parser.plugin->instance(), &src, &sink);
   if (auto d = collector.cap.diagnostic()) r.diagnostics.push_back(std::move(*d));
   if (rc == HT_FAILED && r.events.empty() && r.diagnostics.empty())
