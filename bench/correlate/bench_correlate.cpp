@@ -13,8 +13,8 @@
 #include <cstdlib>
 #include <hellotrace/time.hpp>
 
-#include "rules.hpp"
-#include "timeline.hpp"
+#include "engine/rules.hpp"
+#include "engine/timeline.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

@@ -1,11 +1,11 @@
-// Fuzzes the rules loader (host/src/rules.*): any bytes as a rule file — JSON with
+// Fuzzes the rules loader (host/src/engine/rules.*): any bytes as a rule file — JSON with
 // comments, patterns compiled by RE2, nesting refused past its limit — then every
 // accepted rule matched against one event, so compiled patterns run too.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "rules.hpp"
+#include "engine/rules.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace hellotrace;

@@ -1,4 +1,4 @@
-#include "identity.hpp"
+#include "engine/identity.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "loader.hpp"
+#include "runtime/loader.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

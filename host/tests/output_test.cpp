@@ -2,7 +2,7 @@
 
 #include <hellotrace/text/text.hpp>
 
-#include "output_json.hpp"
+#include "outputs/output_json.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

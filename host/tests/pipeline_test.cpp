@@ -1,4 +1,4 @@
-#include "pipeline.hpp"
+#include "runtime/pipeline.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Probe, analyzer and action plugins called by the host, in-process: what they are
 // given, what the host accepts from them, and the ABI 1.0 → 1.1 compatibility.
-#include "plugin_calls.hpp"
+#include "runtime/plugin_calls.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,7 +12,7 @@
 #include <sstream>
 
 #include "test_util.hpp"
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

@@ -1,4 +1,4 @@
-#include "store.hpp"
+#include "outputs/store.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -7,7 +7,7 @@
 
 #include <thread>
 
-#include "output_json.hpp"
+#include "outputs/output_json.hpp"
 #include "test_util.hpp"
 
 using namespace hellotrace;

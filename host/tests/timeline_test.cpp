@@ -1,10 +1,10 @@
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 #include <gtest/gtest.h>
 
 #include <hellotrace/time.hpp>
 
-#include "keysync.hpp"
+#include "engine/keysync.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

@@ -53,7 +53,7 @@ TEST(Offset, EachSyntaxFieldWidensOrNarrows) {
   EXPECT_EQ(minutes("+99:99", {.bounded = false}), 99 * 60 + 99);
 }
 
-// check_timezone (host/src/cli.cpp) used to accept what parse_iso() accepted after
+// check_timezone (host/src/cli/main.cpp) used to accept what parse_iso() accepted after
 // "2000-01-01T00:00:00"; kIsoZone reads the same zones, but not what parse_iso() reads
 // besides a zone: a fraction of a second (".5") and blanks other than spaces before or
 // spaces, tabs and CRs after.

@@ -18,19 +18,19 @@
 #include <string>
 #include <vector>
 
-#include "discovery.hpp"
-#include "loader.hpp"
-#include "output_file.hpp"
-#include "output_json.hpp"
-#include "pipeline.hpp"
-#include "plugin_calls.hpp"
-#include "redact.hpp"
-#include "report_html.hpp"
-#include "report_markdown.hpp"
-#include "rules.hpp"
-#include "store.hpp"
-#include "terminal.hpp"
-#include "timeline.hpp"
+#include "runtime/discovery.hpp"
+#include "runtime/loader.hpp"
+#include "outputs/output_file.hpp"
+#include "outputs/output_json.hpp"
+#include "runtime/pipeline.hpp"
+#include "runtime/plugin_calls.hpp"
+#include "outputs/redact.hpp"
+#include "outputs/report_html.hpp"
+#include "outputs/report_markdown.hpp"
+#include "engine/rules.hpp"
+#include "outputs/store.hpp"
+#include "outputs/terminal.hpp"
+#include "engine/timeline.hpp"
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"

@@ -1,4 +1,4 @@
-#include "rules.hpp"
+#include "engine/rules.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>

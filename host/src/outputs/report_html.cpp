@@ -1,4 +1,4 @@
-#include "report_html.hpp"
+#include "outputs/report_html.hpp"
 
 #include <fmt/format.h>
 

@@ -16,8 +16,8 @@
 #include <string>
 #include <vector>
 
-#include "discovery.hpp"
-#include "loader.hpp"
+#include "runtime/discovery.hpp"
+#include "runtime/loader.hpp"
 
 namespace hellotrace::host {
 

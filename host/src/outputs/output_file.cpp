@@ -1,4 +1,4 @@
-#include "output_file.hpp"
+#include "outputs/output_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-#include "loader.hpp"
+#include "runtime/loader.hpp"
 
 #define BOOST_DLL_USE_STD_FS
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -11,8 +11,8 @@
 #include <span>
 #include <unordered_map>
 
-#include "keysync.hpp"
-#include "report_html.hpp"  // where(): "file:line" / "file record N"
+#include "engine/keysync.hpp"
+#include "outputs/report_html.hpp"  // where(): "file:line" / "file record N"
 
 namespace hellotrace::host {
 

@@ -26,7 +26,7 @@
 #include <string_view>
 #include <vector>
 
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"

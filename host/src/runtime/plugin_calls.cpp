@@ -1,4 +1,4 @@
-#include "plugin_calls.hpp"
+#include "runtime/plugin_calls.hpp"
 
 #include <fmt/format.h>
 #include <re2/re2.h>
@@ -7,7 +7,7 @@
 #include <hellotrace/time.hpp>
 #include <map>
 
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 namespace hellotrace::host {
 

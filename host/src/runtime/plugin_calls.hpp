@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "finding.hpp"
-#include "loader.hpp"
-#include "output_file.hpp"
-#include "timeline.hpp"
+#include "engine/finding.hpp"
+#include "runtime/loader.hpp"
+#include "outputs/output_file.hpp"
+#include "engine/timeline.hpp"
 
 namespace hellotrace::host {
 

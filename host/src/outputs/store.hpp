@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "finding.hpp"
+#include "engine/finding.hpp"
 
 struct sqlite3;
 struct sqlite3_stmt;

@@ -1,4 +1,4 @@
-#include "output_json.hpp"
+#include "outputs/output_json.hpp"
 
 #include <algorithm>
 #include <hellotrace/time.hpp>

@@ -24,9 +24,9 @@
 #include <unordered_set>
 #include <vector>
 
-#include "finding.hpp"
-#include "identity.hpp"
-#include "rules.hpp"
+#include "engine/finding.hpp"
+#include "engine/identity.hpp"
+#include "engine/rules.hpp"
 
 namespace hellotrace::host {
 

@@ -1,4 +1,4 @@
-#include "terminal.hpp"
+#include "outputs/terminal.hpp"
 
 #include <cstdio>
 #include <mutex>

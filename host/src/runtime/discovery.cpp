@@ -1,4 +1,4 @@
-#include "discovery.hpp"
+#include "runtime/discovery.hpp"
 
 #include <fcntl.h>
 #include <sys/mman.h>

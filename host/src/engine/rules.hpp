@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "finding.hpp"
+#include "engine/finding.hpp"
 
 namespace re2 {
 class RE2;

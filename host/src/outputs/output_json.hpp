@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "finding.hpp"
+#include "engine/finding.hpp"
 
 namespace hellotrace::host {
 

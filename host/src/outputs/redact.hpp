@@ -69,7 +69,7 @@
 #include <string>
 #include <string_view>
 
-#include "timeline.hpp"
+#include "engine/timeline.hpp"
 
 namespace hellotrace::host {
 

@@ -1,4 +1,4 @@
-#include "redact.hpp"
+#include "outputs/redact.hpp"
 
 #include <fmt/format.h>
 

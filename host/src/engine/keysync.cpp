@@ -1,4 +1,4 @@
-#include "keysync.hpp"
+#include "engine/keysync.hpp"
 
 #include <fmt/format.h>
 
@@ -7,7 +7,7 @@
 #include <hellotrace/time.hpp>
 #include <set>
 
-#include "rules.hpp"
+#include "engine/rules.hpp"
 
 namespace hellotrace::host {
 

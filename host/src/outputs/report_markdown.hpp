@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "report_html.hpp"
+#include "outputs/report_html.hpp"
 
 namespace hellotrace::host {
 

@@ -1,4 +1,4 @@
-#include "report_markdown.hpp"
+#include "outputs/report_markdown.hpp"
 
 #include <fmt/format.h>
 

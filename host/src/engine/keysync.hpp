@@ -15,9 +15,9 @@
 #include <map>
 #include <vector>
 
-#include "finding.hpp"
-#include "identity.hpp"
-#include "timeline.hpp"
+#include "engine/finding.hpp"
+#include "engine/identity.hpp"
+#include "engine/timeline.hpp"
 
 namespace hellotrace::host {
 

@@ -1,4 +1,4 @@
-#include "store.hpp"
+#include "outputs/store.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -8,8 +8,8 @@
 #include <hellotrace/time.hpp>
 #include <stdexcept>
 
-#include "output_file.hpp"
-#include "output_json.hpp"
+#include "outputs/output_file.hpp"
+#include "outputs/output_json.hpp"
 
 namespace fs = std::filesystem;
 
