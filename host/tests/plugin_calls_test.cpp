@@ -11,8 +11,8 @@
 #include <hellotrace/time.hpp>
 #include <sstream>
 
-#include "test_util.hpp"
 #include "engine/timeline.hpp"
+#include "test_util.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

@@ -13,11 +13,11 @@
 #include <regex>
 #include <sstream>
 
+#include "engine/timeline.hpp"
 #include "outputs/output_json.hpp"
 #include "outputs/redact.hpp"
 #include "outputs/report_html.hpp"
 #include "outputs/report_markdown.hpp"
-#include "engine/timeline.hpp"
 
 using namespace hellotrace;
 using namespace hellotrace::host;

@@ -18,19 +18,19 @@
 #include <string>
 #include <vector>
 
-#include "runtime/discovery.hpp"
-#include "runtime/loader.hpp"
+#include "engine/rules.hpp"
+#include "engine/timeline.hpp"
 #include "outputs/output_file.hpp"
 #include "outputs/output_json.hpp"
-#include "runtime/pipeline.hpp"
-#include "runtime/plugin_calls.hpp"
 #include "outputs/redact.hpp"
 #include "outputs/report_html.hpp"
 #include "outputs/report_markdown.hpp"
-#include "engine/rules.hpp"
 #include "outputs/store.hpp"
 #include "outputs/terminal.hpp"
-#include "engine/timeline.hpp"
+#include "runtime/discovery.hpp"
+#include "runtime/loader.hpp"
+#include "runtime/pipeline.hpp"
+#include "runtime/plugin_calls.hpp"
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"
@@ -933,9 +933,8 @@ int cmd_timeline(const Options& o) {
           shown(e.event_id == HT_NO_EVENT_ID ? std::string(e.source)
                                              : fmt::format("{} {}", e.source, e.event_id)),
           shown(e.summary), where(e.file, e.origin),
-          e.superseded_by.empty()
-              ? std::string()
-              : fmt::format("  (superseded by {})", shown(e.superseded_by)));
+          e.superseded_by.empty() ? std::string()
+                                  : fmt::format("  (superseded by {})", shown(e.superseded_by)));
     if (t.entries_omitted)
       std::cout << fmt::format("   … {} more events not shown\n", t.entries_omitted);
     std::cout << "  Blockers\n";

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "engine/finding.hpp"
-#include "runtime/loader.hpp"
-#include "outputs/output_file.hpp"
 #include "engine/timeline.hpp"
+#include "outputs/output_file.hpp"
+#include "runtime/loader.hpp"
 
 namespace hellotrace::host {
 
