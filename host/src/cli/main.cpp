@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/usage.hpp"
 #include "engine/rules.hpp"
 #include "engine/timeline.hpp"
 #include "outputs/output_file.hpp"
@@ -38,6 +39,9 @@
 #ifndef HELLOTRACE_SOURCE_RULES_DIR
 #define HELLOTRACE_SOURCE_RULES_DIR ""
 #endif
+#ifndef HELLOTRACE_BUILD_BIN_DIR
+#define HELLOTRACE_BUILD_BIN_DIR ""
+#endif
 
 namespace fs = std::filesystem;
 using namespace hellotrace;
@@ -50,114 +54,6 @@ constexpr int kExitOk = 0, kExitFindings = 1, kExitUsage = 2;
 struct UsageError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
-
-const char* kMainHelp =
-    R"(hellotrace — Windows Hello for Business (hybrid key trust) enrollment analyzer
-
-Usage: hellotrace <command> [options]
-
-Commands:
-  analyze PATH...   read exported logs and report blockers (findings)
-  events PATH...    print the normalized events as NDJSON
-  timeline PATH...  print each user's enrollment story: phases, events, blockers
-  plan PATH...      write a re-enrollment plan (PowerShell, Intune scripts) for the findings
-  probe NAME        read a live system with a probe plugin (e.g. tpm-verifier) into events
-  plugins           list the loaded plugins
-  rules             list the rule catalog, or check rule files (--validate DIR)
-
-Run 'hellotrace <command> --help' for a command's options; '--version' prints the version.
-)";
-
-const char* kCommonHelp = R"(Input options:
-  --plugin-dir DIR   also load plugins from DIR (repeatable; before HELLOTRACE_PLUGIN_PATH,
-                     the build tree and the install prefix)
-  --parser NAME      read every file with this parser instead of sniffing
-  --timezone ZONE    zone of times the exports print without one: UTC (default), +03:00, -05:00
-  --date-order ORDER day/month order of dates like 05/06/2024: dmy, mdy or ymd (default:
-                     decided per file from its dates; said on stderr when assumed)
-  --threads N        parse N files at a time, 1 to 1024 (default: one per core)
-  --max-field-bytes N  keep at most N bytes of any one value an input brings (default
-                     65536; the rest is cut, with a marker and one warning per file)
-  --quiet            no progress or per-file messages on stderr
-  --probe NAME       also read a live system with this probe plugin (repeatable)
-  --option KEY=VALUE an option for probe and action plugins, e.g. tcti=device:/dev/tpmrm0
-                     (repeatable)
-)";
-
-const char* kAnalyzeHelp = R"(Usage: hellotrace analyze PATH... [options]
-
-Reads files and folders (recursively), routes each file to the parser that
-recognises it, applies the rules and prints the findings.
-
-Output options:
-  --json FILE|-      write findings as NDJSON (one finding per line; - for stdout)
-  --html FILE        write the timeline report as one self-contained HTML file
-  --markdown FILE    write the same report as Markdown (for ticket systems)
-  --redact           replace UPNs, SIDs, DNs, account, device and key ids with stable
-                     pseudonyms in every output (with --db, raw events are not stored)
-  --db FILE          keep everything in an SQLite database (written atomically)
-  --now TIME         reference time (ISO 8601) for time-dependent rules; default:
-                     the newest timestamp in the inputs
-  --user UPN|SID     only findings about this user
-  --rules DIR        also load rule files from DIR (repeatable)
-  --fail-on SEV      exit 1 when a finding of this severity or higher exists
-                     (critical, high, medium, info; default: never)
-)";
-
-const char* kEventsHelp = R"(Usage: hellotrace events PATH... [options]
-
-Prints one normalized event per line (NDJSON) on stdout: time, source, kind,
-channel, provider, event_id, user, device, tenant, ngc_key_id, fields, origin.
-
-  --db FILE          also keep the events in an SQLite database
-)";
-
-const char* kTimelineHelp = R"(Usage: hellotrace timeline PATH... [options]
-
-Prints, for each user, the enrollment phases (done, failed, pending, unknown — unknown
-when no source covers a phase), the events in time order, and the blockers found.
-
-  --user UPN|SID     only this user
-  --now TIME         reference time (ISO 8601) for time-dependent rules
-  --rules DIR        also load rule files from DIR (repeatable)
-  --redact           replace UPNs, SIDs, DNs, account, device and key ids with stable
-                     pseudonyms (as 'analyze --redact'), e.g. to paste into a ticket
-)";
-
-const char* kPlanHelp = R"(Usage: hellotrace plan PATH... --out DIR [options]
-
-Analyzes the inputs like 'analyze', then lets each action plugin (or the one named
-with --action) turn the findings into artifacts under DIR: the re-enrollment plan as a
-PowerShell script that supports -WhatIf, Intune detect/remediate scripts, a Markdown
-version for humans.
-
-  --out DIR          folder for the artifacts (created; the files of an earlier plan in it
-                     are removed; a folder holding other files is refused)
-  --force            write into a folder that holds other files (they are kept)
-  --action NAME      only this action plugin (default: every one loaded)
-  --option KEY=VALUE option for the action plugins, e.g. sync_server=AADC01 (repeatable)
-  --now TIME, --user UPN|SID, --rules DIR   as for 'analyze'
-)";
-
-const char* kProbeHelp = R"(Usage: hellotrace probe NAME [--option KEY=VALUE]... [--json FILE|-]
-
-Runs the probe plugin NAME against the live system and prints its events as NDJSON
-(the format of 'hellotrace events'). Example, a TPM through the kernel's resource
-manager:  hellotrace probe tpm-verifier --option tcti=device:/dev/tpmrm0
-To analyze probe results with exported logs, use 'analyze PATH... --probe NAME'.
-)";
-
-const char* kPluginsHelp = R"(Usage: hellotrace plugins [--json] [--plugin-dir DIR]
-
-Lists the loaded plugins (name, kind, version, formats, path) and any plugin file
-that was refused, with the reason.
-)";
-
-const char* kRulesHelp = R"(Usage: hellotrace rules [--json] [--rules DIR] [--validate PATH]
-
-Lists the rule catalog. With --validate, checks rule files (a file or a folder)
-and prints each problem as FILE:LINE: message; exit 2 when any is found.
-)";
 
 struct Options {
   std::string command;
@@ -176,33 +72,19 @@ struct Options {
   std::vector<std::string> flags;  // the options as given, to check they apply
 };
 
-// The options each command reads. An option a command would ignore is a usage error:
-// `timeline --html r.html` writing nothing without a word would leave the user waiting
-// for a file.
+// The options each command reads (cli/usage.cpp). An option a command would ignore is a
+// usage error: `timeline --html r.html` writing nothing without a word would leave the user
+// waiting for a file.
 void check_options_apply(const Options& o) {
-  static const std::set<std::string> kInput = {"--plugin-dir", "--parser",         "--timezone",
-                                               "--date-order", "--threads",        "--quiet",
-                                               "-q",           "--max-field-bytes"};
-  static const std::map<std::string, std::set<std::string>> kOwn = {
-      {"analyze",
-       {"--json", "--html", "--markdown", "--redact", "--db", "--now", "--user", "--rules",
-        "--fail-on", "--probe", "--option"}},
-      {"events", {"--db"}},
-      {"timeline", {"--now", "--user", "--rules", "--redact", "--probe", "--option"}},
-      {"plan",
-       {"--out", "--force", "--action", "--option", "--now", "--user", "--rules", "--probe"}},
-      {"probe", {"--option", "--json", "--plugin-dir", "--timezone", "--quiet", "-q"}},
-      {"plugins", {"--json", "--plugin-dir"}},
-      {"rules", {"--json", "--rules", "--validate"}},
-  };
-  const auto own = kOwn.find(o.command);
-  if (own == kOwn.end()) return;  // an unknown command is reported on its own
-  const bool reads_inputs = o.command != "probe" && o.command != "plugins" && o.command != "rules";
+  const cli::CommandDoc* command = cli::find_command(o.command);
+  if (!command) return;  // an unknown command is reported on its own
   for (const std::string& f : o.flags)
-    if (!own->second.count(f) && !(reads_inputs && kInput.count(f)))
+    if (!cli::find_option(*command, f))
       throw UsageError(f + " does not apply to '" + o.command + "' (see 'hellotrace " + o.command +
                        " --help')");
 }
+
+void print_help(const Options& o) { std::cout << cli::command_help(*cli::find_command(o.command)); }
 
 constexpr unsigned kMaxThreads = 1024;
 
@@ -315,15 +197,26 @@ Options parse_args(int argc, char** argv) {
   return o;
 }
 
-// The message templates parsers read rendered event messages with (messages/*.json):
-// installed beside the rules, else the source tree's.
-std::string messages_dir() {
+// Data read at run time (rules/, messages/): installed beside the program
+// (PREFIX/share/hellotrace/NAME, found from the binary's own path, so an installed tree may
+// be moved), else the source tree's — for the binary of the build tree only: an installed
+// hellotrace that lacks its data says so instead of reading a source tree that happens to
+// be on the machine.
+fs::path data_dir(const std::string& name, const char* source_dir) {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / "messages";
-  if (fs::is_directory(installed, ec)) return installed.string();
-  return HELLOTRACE_SOURCE_MESSAGES_DIR;
+  const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / name;
+  if (fs::is_directory(installed, ec)) return installed;
+  if (fs::equivalent(exe.parent_path(), HELLOTRACE_BUILD_BIN_DIR, ec) &&
+      fs::is_directory(source_dir, ec))
+    return source_dir;
+  throw std::runtime_error(installed.string() +
+                           ": no such folder (this hellotrace is installed without its " + name +
+                           ")");
 }
+
+// The message templates parsers read rendered event messages with (messages/*.json).
+std::string messages_dir() { return data_dir("messages", HELLOTRACE_SOURCE_MESSAGES_DIR).string(); }
 
 std::string options_json(const Options& o) {
   nlohmann::json j = {{"timezone", o.timezone}, {"messages_dir", messages_dir()}};
@@ -376,14 +269,7 @@ void load_plugins(Registry& registry, const Options& o) {
 
 RuleSet load_rules(const Options& o) {
   RuleSet rules;
-  std::vector<fs::path> dirs;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path installed = exe.parent_path().parent_path() / "share" / "hellotrace" / "rules";
-  if (fs::is_directory(installed, ec))
-    dirs.push_back(installed);
-  else if (fs::is_directory(HELLOTRACE_SOURCE_RULES_DIR, ec))
-    dirs.emplace_back(HELLOTRACE_SOURCE_RULES_DIR);
+  std::vector<fs::path> dirs = {data_dir("rules", HELLOTRACE_SOURCE_RULES_DIR)};
   for (const auto& d : o.rule_dirs) dirs.push_back(d);
   for (const auto& d : dirs) rules.load(d);
   return rules;
@@ -672,7 +558,7 @@ Correlated correlate(const Options& o, const RuleSet& rules, const Registry& reg
 }
 
 int cmd_events(const Options& o) {
-  if (o.help) return std::cout << kEventsHelp << "\n" << kCommonHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   Registry registry;
   load_plugins(registry, o);
   const Inputs inputs = find_inputs(o);
@@ -738,7 +624,7 @@ class RedactedMessages {
 };
 
 int cmd_analyze(const Options& o) {
-  if (o.help) return std::cout << kAnalyzeHelp << "\n" << kCommonHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   RedactedMessages messages(o.redact);
   if (!o.fail_on.empty() && severity_rank(o.fail_on) < 0)
     throw UsageError("--fail-on takes critical, high, medium or info, not '" + o.fail_on + "'");
@@ -859,7 +745,7 @@ std::string time_text(int64_t t) {
 }
 
 int cmd_timeline(const Options& o) {
-  if (o.help) return std::cout << kTimelineHelp << "\n" << kCommonHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   RedactedMessages messages(o.redact);
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) tell("rule file " + p.text());
@@ -958,7 +844,7 @@ int cmd_timeline(const Options& o) {
 }
 
 int cmd_probe(const Options& o) {
-  if (o.help) return std::cout << kProbeHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   if (o.paths.size() != 1)
     throw UsageError("probe takes one plugin name (see 'hellotrace plugins')");
   Registry registry;
@@ -982,7 +868,7 @@ int cmd_probe(const Options& o) {
 }
 
 int cmd_plan(const Options& o) {
-  if (o.help) return std::cout << kPlanHelp << "\n" << kCommonHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   if (o.out_dir.empty()) throw UsageError("plan needs --out DIR for the plan's files");
   RuleSet rules = load_rules(o);
   for (const auto& p : rules.problems()) tell("rule file " + p.text());
@@ -1038,7 +924,7 @@ int cmd_plan(const Options& o) {
 }
 
 int cmd_plugins(const Options& o) {
-  if (o.help) return std::cout << kPluginsHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   Registry registry;
   load_plugins(registry, o);
   if (o.json_list) {
@@ -1076,7 +962,7 @@ int cmd_plugins(const Options& o) {
 }
 
 int cmd_rules(const Options& o) {
-  if (o.help) return std::cout << kRulesHelp, kExitOk;
+  if (o.help) return print_help(o), kExitOk;
   if (!o.validate.empty()) {
     RuleSet rules;
     std::error_code ec;
@@ -1112,7 +998,7 @@ int run_command(int argc, char** argv) {
   const Options o = parse_args(argc, argv);
   if (o.command.empty()) {
     if (o.version) return std::cout << "hellotrace " << HELLOTRACE_VERSION << "\n", kExitOk;
-    std::cout << kMainHelp;
+    std::cout << cli::main_help();
     return o.help ? kExitOk : kExitUsage;
   }
   if (o.version) {
