@@ -144,6 +144,16 @@ TEST_P(Scenario, ReportsExactlyTheExpectedFindings) {
                                   << findings[i]["summary"] << " details "
                                   << findings[i]["details"].dump();
 
+  // One id per finding: two findings (other rule, other subject) never share one. Every
+  // finding carries its detection time, the reference time of the run.
+  std::set<std::string> ids;
+  for (const json& f : findings) {
+    EXPECT_TRUE(ids.insert(f.value("id", "")).second)
+        << dir.filename() << ": id " << f["id"] << " of " << f["rule"] << " given twice";
+    EXPECT_TRUE(f["detected"].is_string()) << dir.filename() << ": " << f["rule"];
+    EXPECT_EQ(f["detected"], f["times"]["detected"]) << dir.filename();
+  }
+
   // Schema check of every finding line.
   const fs::path data =
       fs::temp_directory_path() / ("hellotrace-scenario-" + std::to_string(::getpid()));

@@ -288,6 +288,14 @@ bool identity_is(const Identity& id, const std::string& who) {
   return false;
 }
 
+// The moment of the run, in the ticks of hellotrace/time.hpp.
+int64_t wall_clock() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() *
+         10;
+}
+
 // Progress on stderr, only when it is a terminal.
 class Progress {
  public:
@@ -655,12 +663,11 @@ int cmd_analyze(const Options& o) {
     return o.redact ? redaction.message(path) : path;
   };
   const int64_t reference = report.now;
+  const int64_t started = wall_clock();
+  const int64_t detected = detection_time(reference, started);
   if (!o.html.empty() || !o.markdown.empty()) {
     ReportMeta meta;
-    meta.generated = std::chrono::duration_cast<std::chrono::microseconds>(
-                         std::chrono::system_clock::now().time_since_epoch())
-                         .count() *
-                     10;
+    meta.generated = started;
     meta.now = reference;
     meta.input_files = input_count;
     meta.redacted = o.redact;
@@ -684,7 +691,7 @@ int cmd_analyze(const Options& o) {
   int worst = -1;
   for (const Finding& f : findings) {
     worst = std::max(worst, severity_rank(f.severity));
-    lines.push_back(dump_line(finding_to_json(f, reference)));
+    lines.push_back(dump_line(finding_to_json(f, detected)));
   }
   if (!o.json_out.empty())
     ok &= write_output("--json", o.json_out, [&](std::ostream& out) {
@@ -899,7 +906,7 @@ int cmd_plan(const Options& o) {
   nlohmann::ordered_json findings = nlohmann::ordered_json::array();
   for (const Finding& f : run.report.findings)
     if (o.user.empty() || subject_is(f.subject, o.user))
-      findings.push_back(finding_to_json(f, run.report.now));
+      findings.push_back(finding_to_json(f, detection_time(run.report.now, wall_clock())));
   const size_t count = findings.size();
   input["findings"] = std::move(findings);
   input["options"] = plugin_options_json(o);

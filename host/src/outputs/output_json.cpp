@@ -1,9 +1,13 @@
 #include "outputs/output_json.hpp"
 
 #include <algorithm>
+#include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
+#include <tuple>
 #include <unordered_map>
+
+#include "outputs/digest.hpp"
 
 #ifndef HELLOTRACE_VERSION
 #define HELLOTRACE_VERSION "0.0.0"
@@ -84,6 +88,42 @@ json event_to_json(const Event& e) {
   return j;
 }
 
+std::string finding_id(const Finding& f) {
+  // Length-prefixed parts: no two different part lists hash the same input.
+  std::string in = "hellotrace.finding-id/1";
+  auto put = [&](std::string_view part) {
+    in += std::to_string(part.size());
+    in += ':';
+    in += part;
+  };
+  put(f.rule);
+  const Subject& s = f.subject;
+  for (const std::string* v : {&s.user_upn, &s.user_sid, &s.user_dn, &s.user_sam, &s.device_name,
+                               &s.device_id, &s.tenant_id, &s.ngc_key_id})
+    put(text::to_lower(*v));
+  // The earliest evidence with a time; ties and time-less items by their content, so
+  // the choice does not depend on the order files were read in.
+  const Evidence* first = nullptr;
+  auto key = [](const Evidence& e) {
+    return std::make_tuple(e.time == HT_NO_TIME, e.time, std::string_view(e.source),
+                           std::string_view(e.kind), e.event_id, std::string_view(e.excerpt));
+  };
+  for (const Evidence& e : f.evidence)
+    if (!first || key(e) < key(*first)) first = &e;
+  if (first) {
+    put(first->source);
+    put(first->kind);
+    put(first->event_id == HT_NO_EVENT_ID ? "" : std::to_string(first->event_id));
+    put(first->time == HT_NO_TIME ? "" : std::to_string(first->time));
+    put(first->excerpt);
+  }
+  return hex(sha256(in), 16);
+}
+
+int64_t detection_time(int64_t reference, int64_t clock) {
+  return reference != HT_NO_TIME ? reference : clock;
+}
+
 json finding_to_json(const Finding& f, int64_t detected) {
   const Subject& s = f.subject;
   json evidence = json::array();
@@ -98,6 +138,7 @@ json finding_to_json(const Finding& f, int64_t detected) {
   }
   return {{"schema", kFindingSchema},
           {"hellotrace_version", HELLOTRACE_VERSION},
+          {"id", finding_id(f)},
           {"rule", f.rule},
           {"severity", f.severity},
           {"title", f.title},
@@ -111,6 +152,7 @@ json finding_to_json(const Finding& f, int64_t detected) {
           {"device", {{"name", text_or_null(s.device_name)}, {"id", text_or_null(s.device_id)}}},
           {"tenant", text_or_null(s.tenant_id)},
           {"time", time_or_null(f.first_time())},
+          {"detected", time_or_null(detected)},
           {"times",
            {{"first_evidence", time_or_null(f.first_time())},
             {"last_evidence", time_or_null(f.last_time())},

@@ -18,7 +18,23 @@ inline constexpr const char* kEventSchema = "hellotrace.event/1";
 // Event fields as an object; a repeated name gets "#2", "#3"…, an empty one "#<position>".
 nlohmann::ordered_json fields_to_json(const std::vector<Field>& fields);
 nlohmann::ordered_json event_to_json(const Event& e);
+// `detected`: the detection time (the run's reference time, see detection_time()).
 nlohmann::ordered_json finding_to_json(const Finding& f, int64_t detected);
+
+// The stable id of a finding ("id" in NDJSON, event.id in ECS): 32 lower-case hex
+// digits of SHA-256 over the rule, the subject's identifiers (ASCII case folded) and
+// the evidence that identifies the finding, its earliest item (source, kind, event id,
+// time, excerpt; the time-less items only when none has a time). File names and
+// positions, the summary, details and --now do not enter it: the same inputs give the
+// same ids in every run, wherever the bundle lies, and a later export that still holds
+// the first evidence keeps the id. Different subjects (or the same subject's finding
+// that started at another time) give different ids. Under --redact it is computed on
+// the redacted finding, so it does not confirm a guessed name.
+std::string finding_id(const Finding& f);
+
+// The detection time of a run: its reference time (--now, else the newest input time),
+// or, when the inputs carry no time at all, `clock` (the moment of the run).
+int64_t detection_time(int64_t reference, int64_t clock);
 // Appends `e` as one NDJSON line (with '\n') to `out`, without building a JSON tree:
 // the fast path of `hellotrace events`. Same content and key order as
 // event_to_json().
