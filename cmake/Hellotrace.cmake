@@ -1,7 +1,7 @@
 # Build helpers shared by every folder. Each subsystem keeps its own CMakeLists,
 # sources, tests and samples; these functions keep them alike.
 
-set(HELLOTRACE_PLUGIN_OUTPUT_DIR "${CMAKE_BINARY_DIR}/plugins")
+set(HELLOTRACE_PLUGIN_OUTPUT_DIR "${CMAKE_BINARY_DIR}/plugins")  # HellotracePlugin.cmake
 set(CMAKE_RUNTIME_OUTPUT_DIRECTORY "${CMAKE_BINARY_DIR}/bin")
 
 add_compile_options(-Wall -Wextra -Wpedantic -Wno-unused-parameter)
@@ -42,27 +42,9 @@ function(hellotrace_add_subdirectories dir)
   endforeach()
 endfunction()
 
-# hellotrace_add_plugin(IDENT ident NAME name SOURCES ... [LIBS ...])
-# Builds the plugin twice from one static library:
-#  - ht_plugin_<ident>: static, for in-process tests (call ht_plugin_<ident>());
-#  - hellotrace-<name>.so: the loadable module exporting hellotrace_plugin_entry.
-function(hellotrace_add_plugin)
-  cmake_parse_arguments(P "" "IDENT;NAME" "SOURCES;LIBS" ${ARGN})
-  add_library(ht_plugin_${P_IDENT} STATIC ${P_SOURCES})
-  target_link_libraries(ht_plugin_${P_IDENT} PUBLIC hellotrace_sdk ${P_LIBS})
-  set(entry "${CMAKE_CURRENT_BINARY_DIR}/ht_plugin_${P_IDENT}_entry.cpp")
-  file(WRITE "${entry}.in"
-       "// Generated: exports the plugin table.\n#include <hellotrace/plugin_sdk.hpp>\nHT_EXPORT_PLUGIN(${P_IDENT})\n")
-  configure_file("${entry}.in" "${entry}" COPYONLY)
-  add_library(hellotrace_plugin_${P_IDENT} MODULE "${entry}")
-  target_link_libraries(hellotrace_plugin_${P_IDENT} PRIVATE ht_plugin_${P_IDENT})
-  target_link_options(hellotrace_plugin_${P_IDENT} PRIVATE -Wl,--no-undefined -Wl,--exclude-libs,ALL)
-  set_target_properties(hellotrace_plugin_${P_IDENT} PROPERTIES
-    PREFIX "" OUTPUT_NAME "hellotrace-${P_NAME}"
-    LIBRARY_OUTPUT_DIRECTORY "${HELLOTRACE_PLUGIN_OUTPUT_DIR}")
-  install(TARGETS hellotrace_plugin_${P_IDENT} LIBRARY DESTINATION lib/hellotrace/plugins)
-  set_property(GLOBAL APPEND PROPERTY HELLOTRACE_PLUGINS hellotrace_plugin_${P_IDENT})
-endfunction()
+# hellotrace_add_plugin(IDENT ident NAME name SOURCES ... [LIBS ...]): the same function
+# find_package(hellotrace) gives plugins outside the tree.
+include(${CMAKE_CURRENT_LIST_DIR}/HellotracePlugin.cmake)
 
 # hellotrace_add_test(name SOURCES ... [LIBS ...] [LABELS ...])
 # A GoogleTest executable whose tests ctest lists one by one. Tests find the source
