@@ -5,7 +5,8 @@
 //                  "details": {"eta": "…", "advice": {"0x80090016": "*"}}}, …]}
 // Every expected finding must be reported (rule, user, device, and the details given),
 // and no other finding may be: a scenario states the whole diagnosis. The findings
-// are also validated against docs/schema/finding.schema.json.
+// are also validated against docs/schema/finding.schema.json, and the same run's ECS
+// documents (--ecs) against docs/schema/ecs-finding.schema.json and the NDJSON.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -96,9 +97,17 @@ json expected_of(const fs::path& dir) {
   return json::parse(in, nullptr, true, /*ignore_comments=*/true);
 }
 
-// `hellotrace analyze --json -` on a scenario's inputs; the findings and the raw output.
+// Where a scenario's ECS documents go.
+fs::path ecs_file(const fs::path& dir) {
+  return fs::temp_directory_path() / ("hellotrace-scenario-" + std::to_string(::getpid()) + "-" +
+                                      dir.filename().string() + ".ecs");
+}
+
+// `hellotrace analyze --json - --ecs FILE` on a scenario's inputs; the findings and the
+// raw output (the ECS documents in ecs_file()).
 std::pair<std::vector<json>, std::string> analyze(const fs::path& dir, const json& expected) {
-  std::string cmd = quote(HELLOTRACE_EXE) + " analyze --quiet --json -";
+  std::string cmd =
+      quote(HELLOTRACE_EXE) + " analyze --quiet --json - --ecs " + quote(ecs_file(dir).string());
   if (expected.contains("now") && expected["now"].is_string())
     cmd += " --now " + quote(expected["now"]);
   for (const auto& a : expected.value("args", json::array()))
@@ -166,8 +175,14 @@ TEST_P(Scenario, ReportsExactlyTheExpectedFindings) {
                 "print('\\n'.join(bad)); sys.exit(1 if bad else 0)\n") +
           " " + quote(std::string(HT_SOURCE_DIR) + "/docs/schema/finding.schema.json") + " " +
           quote(data.string()) + " 2>&1");
-  fs::remove(data);
   EXPECT_EQ(vcode, 0) << "schema: " << vout;
+  const auto [ecode, eout] =
+      run("/usr/bin/python3 " + quote(std::string(HT_SOURCE_DIR) + "/tests/cli/check_siem.py") +
+          " " + quote(HT_SOURCE_DIR) + " " + quote(ecs_file(dir).string()) + " " +
+          quote(data.string()) + " --documents-only 2>&1");
+  EXPECT_EQ(ecode, 0) << "ECS: " << eout;
+  fs::remove(data);
+  fs::remove(ecs_file(dir));
 }
 
 // The same facts exported another way ("same_findings_as": "sibling-folder" in
@@ -189,6 +204,8 @@ TEST_P(Sibling, SameFindingsAsTheSameFactsExportedAsXml) {
   const fs::path sibling = dir.parent_path() / expected["same_findings_as"].get<std::string>();
   const auto mine = analyze(dir, expected).first;
   const auto theirs = analyze(sibling, expected_of(sibling)).first;
+  fs::remove(ecs_file(dir));
+  fs::remove(ecs_file(sibling));
   std::multiset<std::string> a, b;
   for (const json& f : mine)
     a.insert(f["rule"].get<std::string>() + " " + f["severity"].get<std::string>());

@@ -21,6 +21,8 @@
 #include "cli/usage.hpp"
 #include "engine/rules.hpp"
 #include "engine/timeline.hpp"
+#include "outputs/csv.hpp"
+#include "outputs/ecs.hpp"
 #include "outputs/output_file.hpp"
 #include "outputs/output_json.hpp"
 #include "outputs/redact.hpp"
@@ -28,6 +30,7 @@
 #include "outputs/report_markdown.hpp"
 #include "outputs/store.hpp"
 #include "outputs/terminal.hpp"
+#include "outputs/timesketch.hpp"
 #include "runtime/discovery.hpp"
 #include "runtime/loader.hpp"
 #include "runtime/pipeline.hpp"
@@ -65,6 +68,7 @@ struct Options {
   std::string out_dir;
   std::string date_order;  // --date-order: empty = decided per file
   std::string parser, timezone = "UTC", json_out, html, markdown, db, now, user, fail_on, validate;
+  std::string ecs, csv, timesketch;
   bool redact = false, force = false;
   unsigned threads = 0;
   size_t max_field_bytes = kDefaultMaxFieldBytes;
@@ -161,6 +165,12 @@ Options parse_args(int argc, char** argv) {
       o.html = value(a);
     else if (a == "--markdown")
       o.markdown = value(a);
+    else if (a == "--ecs")
+      o.ecs = value(a);
+    else if (a == "--csv")
+      o.csv = value(a);
+    else if (a == "--timesketch")
+      o.timesketch = value(a);
     else if (a == "--redact")
       o.redact = true;
     else if (a == "--now")
@@ -344,6 +354,9 @@ bool earlier_output_of(const std::string& role, std::string_view head, const std
     return probe ? parser == "events" : head.starts_with("{\"schema\":\"hellotrace.finding/");
   if (role == "--html") return head.find("<title>hellotrace report") != std::string_view::npos;
   if (role == "--markdown") return head.find(" · hellotrace ") != std::string_view::npos;
+  if (role == "--ecs") return head.starts_with("{\"@timestamp\":");
+  if (role == "--csv") return head.starts_with("\xEF\xBB\xBF\"rule\",\"severity\",");
+  if (role == "--timesketch") return head.starts_with("{\"message\":");
   if (role == "--db") return head.starts_with(std::string_view("SQLite format 3\0", 16));
   return false;
 }
@@ -357,6 +370,9 @@ void check_outputs(const Options& o, const Inputs& in, const Registry& registry)
   for (const auto& [role, target] : {std::pair<std::string, std::string>{"--json", o.json_out},
                                      {"--html", o.html},
                                      {"--markdown", o.markdown},
+                                     {"--ecs", o.ecs},
+                                     {"--csv", o.csv},
+                                     {"--timesketch", o.timesketch},
                                      {"--db", o.db}}) {
     if (target.empty()) continue;
     const EarlierOutput earlier = [&, role = role](std::string_view head,
@@ -368,13 +384,23 @@ void check_outputs(const Options& o, const Inputs& in, const Registry& registry)
     } catch (const OutputError& e) {
       throw UsageError(e.what());
     }
-    if (target == "-") continue;
+    if (target == "-") {
+      if (const auto [it, fresh] = seen.emplace("-", role); !fresh)
+        throw UsageError(
+            fmt::format("{} -: refused: {} writes to standard output already", role, it->second));
+      continue;
+    }
     std::error_code ec;
     const fs::path key = fs::weakly_canonical(target, ec);
     if (const auto [it, fresh] = seen.emplace(ec ? fs::path(target) : key, role); !fresh)
       throw UsageError(
           fmt::format("{} {}: refused: {} writes the same file", role, target, it->second));
   }
+}
+
+// Does an output of the command go to standard output ("-")? Then nothing else may.
+bool writes_stdout(const Options& o) {
+  return o.json_out == "-" || o.ecs == "-" || o.csv == "-" || o.timesketch == "-";
 }
 
 // --db: a database that fails (cannot be created, a full disk, SQLite's limits) is
@@ -697,6 +723,13 @@ int cmd_analyze(const Options& o) {
     ok &= write_output("--json", o.json_out, [&](std::ostream& out) {
       for (const std::string& line : lines) out << line << "\n";
     });
+  if (!o.ecs.empty())
+    ok &= write_output("--ecs", o.ecs, [&](std::ostream& out) {
+      for (const Finding& f : findings) out << dump_line(finding_to_ecs(f, detected)) << "\n";
+    });
+  if (!o.csv.empty())
+    ok &=
+        write_output("--csv", o.csv, [&](std::ostream& out) { write_findings_csv(out, findings); });
   for (size_t i = 0; i < findings.size(); ++i)
     db.use([&](Store& s) { s.add_finding(findings[i], lines[i]); });
   db.use([&](Store& s) {
@@ -705,8 +738,8 @@ int cmd_analyze(const Options& o) {
     s.commit();
   });
   ok &= !db.failed();
-  if (o.json_out != "-") {
-    // The human summary goes to stdout unless stdout carries the NDJSON.
+  if (!writes_stdout(o)) {
+    // The human summary goes to stdout unless stdout carries an output.
     std::cout << fmt::format("{} finding(s)", findings.size());
     if (reference != HT_NO_TIME) std::cout << " as of " << time::format_iso(reference);
     std::cout << "\n";
@@ -729,6 +762,8 @@ int cmd_analyze(const Options& o) {
       std::cout << fmt::format("database: {}\n", shown(output_name(o.db)));
     if (!o.json_out.empty())
       std::cout << fmt::format("findings (NDJSON): {}\n", shown(output_name(o.json_out)));
+    if (!o.ecs.empty()) std::cout << fmt::format("findings (ECS): {}\n", shown(output_name(o.ecs)));
+    if (!o.csv.empty()) std::cout << fmt::format("findings (CSV): {}\n", shown(output_name(o.csv)));
     if (!o.html.empty() && o.html != "-")
       std::cout << fmt::format("report (HTML): {}\n", shown(output_name(o.html)));
     if (!o.markdown.empty() && o.markdown != "-")
@@ -760,15 +795,32 @@ int cmd_timeline(const Options& o) {
   Registry registry;
   load_plugins(registry, o);
   const std::optional<Inputs> inputs = find_inputs_unless_probes_only(o);
+  check_outputs(o, inputs ? *inputs : Inputs{}, registry);
   Correlated run = correlate(o, rules, registry, inputs ? &*inputs : nullptr, nullptr);
   if (run.nothing_read) return kExitUsage;
-  const bool ok = run.ok;
+  bool ok = run.ok;
   if (o.redact) {  // a story to paste into a ticket, names replaced
     Redaction redaction;
     redaction.apply(run.report);
     messages.release(redaction);
   }
+  if (!o.user.empty())
+    std::erase_if(run.report.users, [&](const UserTimeline& t) {
+      return !identity_is(run.report.identities[t.identity], o.user);
+    });
   const Report& report = run.report;
+  if (!o.timesketch.empty()) {
+    TimesketchStats stats;
+    ok &= write_output("--timesketch", o.timesketch,
+                       [&](std::ostream& out) { stats = write_timesketch(out, report); });
+    if (stats.untimed)
+      tell(fmt::format("--timesketch: {} event(s) without a time left out (a timeline needs one)",
+                       stats.untimed));
+    if (stats.omitted)
+      tell(fmt::format("--timesketch: {} event(s) the timelines did not keep left out",
+                       stats.omitted));
+    if (o.timesketch == "-") return ok ? kExitOk : kExitUsage;  // stdout carries the JSONL
+  }
   std::cout << fmt::format("hellotrace timeline — {} user(s), reference time {}\n",
                            report.users.size(),
                            report.now == HT_NO_TIME ? "unknown" : time::format_iso(report.now));

@@ -63,6 +63,14 @@ const std::vector<CommandDoc> kCommands = {
      {
          {"--json", "", "FILE|-", "write findings as NDJSON (one finding per line; - for stdout)",
           Complete::kFile},
+         {"--ecs", "", "FILE|-",
+          "write findings as Elastic Common Schema documents, one per line (docs/SIEM.md: "
+          "Elastic, Splunk and Sentinel recipes)",
+          Complete::kFile},
+         {"--csv", "", "FILE|-",
+          "write findings as CSV for Excel (UTF-8 with BOM; a cell that would start a formula "
+          "starts with an apostrophe)",
+          Complete::kFile},
          {"--html", "", "FILE", "write the timeline report as one self-contained HTML file",
           Complete::kFile},
          {"--markdown", "", "FILE", "write the same report as Markdown (for ticket systems)",
@@ -104,6 +112,10 @@ const std::vector<CommandDoc> kCommands = {
          {"--redact", "", "",
           "replace UPNs, SIDs, DNs, account, device and key ids with stable pseudonyms (as "
           "'analyze --redact'), e.g. to paste into a ticket"},
+         {"--timesketch", "", "FILE|-",
+          "also write the events as Timesketch JSONL (message, datetime, timestamp_desc; events "
+          "without a time are left out; with -, instead of the text)",
+          Complete::kFile},
          kProbe,
          kOption,
      }},
