@@ -109,8 +109,8 @@ std::optional<int64_t> parse_local_time(std::string_view s, const TimeOptions& t
   bool in_number = false;
   for (char c : s) {
     if (c >= '0' && c <= '9') {
-      if (v > 100000) return std::nullopt;
       v = v * 10 + (c - '0');
+      if (v > 9999) return std::nullopt;  // no part of a date or time has five digits
       in_number = true;
     } else {
       if (in_number) n.push_back(v);
@@ -130,7 +130,9 @@ std::optional<int64_t> parse_local_time(std::string_view s, const TimeOptions& t
     d = day_first ? n[0] : n[1];
     mo = day_first ? n[1] : n[0];
   }
-  if (!hellotrace::time::valid_civil(y, mo, d, n[3], n[4], n[5])) return std::nullopt;
+  // Years of Windows' clock (FILETIME starts in 1601): a wild year is no date.
+  if (y < 1601 || y > 9999 || !hellotrace::time::valid_civil(y, mo, d, n[3], n[4], n[5]))
+    return std::nullopt;
   return hellotrace::time::ticks_from_civil(y, mo, d, n[3], n[4], n[5]) - t.offset;
 }
 

@@ -94,6 +94,14 @@ int main(int argc, char** argv) {
   const auto bad_run = klist.parse(bad, sample);
   CHECK(bad_run.events.size() == 3 && bad_run.events[0].time == HT_NO_TIME);
   CHECK(bad_run.warnings() == 1 && bad_run.diagnostics[0].position.line == 10);
+  // A year no clock shows (the fuzzer's find: days beyond int64 ticks) is no date either.
+  for (const char* wild : {"11/14/40000 14:02:11", "11/14/1200 14:02:11"}) {
+    std::string year = text;
+    year.replace(year.find("11/14/2024 14:02:11"), 19, wild);
+    const auto wild_run = klist.parse(year, sample);
+    CHECK(wild_run.events.size() == 3 && wild_run.events[0].time == HT_NO_TIME);
+    CHECK(wild_run.warnings() == 1);
+  }
   // Not klist at all: an error, no event.
   const auto none = klist.parse("hello\r\n", sample);
   CHECK(none.events.empty() && none.diagnostics_of(HT_DIAG_ERROR) == 1);
