@@ -194,12 +194,20 @@ TEST(Siem, EcsDocumentsAndTheRecipesOfSiemMdHoldOnTheSamples) {
 TEST(Siem, CsvReadsBackInPythonAndNeverStartsAFormula) {
   TempDir dir("csv");
   const fs::path bundle = hostile_bundle(dir.path / "bundle");
-  const fs::path csv = dir.path / "findings.csv";
-  Outcome r =
-      run("analyze --quiet --csv " + quote(csv.string()) + " --json - " + quote(bundle.string()));
+  const fs::path csv = dir.path / "findings.csv", ecs = dir.path / "findings.ecs";
+  Outcome r = run("analyze --quiet --csv " + quote(csv.string()) + " --ecs " + quote(ecs.string()) +
+                  " --json - " + quote(bundle.string()));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const auto findings = ndjson(r.out);
   ASSERT_EQ(findings.size(), 9u);
+  // The ECS documents of the same run stay valid JSON (nlohmann refuses invalid UTF-8)
+  // and keep the name as a string: JSON has no formulas to neutralise.
+  const auto documents = ndjson(slurp(ecs));
+  ASSERT_EQ(documents.size(), 9u);
+  bool formula_kept = false;
+  for (const auto& d : documents)
+    formula_kept |= d.contains("host") && d["host"].value("name", "").starts_with("=HYPERLINK(");
+  EXPECT_TRUE(formula_kept);
   std::string ids;
   for (const auto& f : findings)
     ids += f["rule"].get<std::string>() + "\t" + f["severity"].get<std::string>() + "\t" +
