@@ -10,6 +10,7 @@
 #include <fstream>
 #include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <sstream>
 
@@ -204,6 +205,11 @@ std::string html_of(const Report& r, const ReportMeta& m = meta()) {
   write_html(r, out, m);
   return out.str();
 }
+// The text of the HTML without the line-break hints (<wbr>) between parts of paths and ids.
+std::string nowbr(std::string html) {
+  for (size_t p; (p = html.find("<wbr>")) != std::string::npos;) html.erase(p, 5);
+  return html;
+}
 std::string md_of(const Report& r, const ReportMeta& m = meta()) {
   std::ostringstream out;
   write_markdown(r, out, m);
@@ -310,8 +316,8 @@ TEST(ReportScenario, HasTheUsersAndBlockersTheTestsRelyOn) {
 
 TEST(ReportHtml, WellFormedSelfContainedAndEveryHostileValueEscaped) {
   const Report r = build();
-  const std::string html = html_of(r);
-  expect_valid_html(html, expected_title(r));
+  const std::string raw = html_of(r), html = nowbr(raw);
+  expect_valid_html(raw, expected_title(r));
   const std::string l = lower(html);
   EXPECT_EQ(l.find("<script"), std::string::npos);
   EXPECT_EQ(l.find("<img"), std::string::npos);
@@ -347,7 +353,7 @@ TEST(ReportHtml, WellFormedSelfContainedAndEveryHostileValueEscaped) {
 
 TEST(ReportHtml, SummaryPhasesTimelineAndBlockers) {
   const Report r = build();
-  const std::string html = html_of(r);
+  const std::string html = nowbr(html_of(r));
   EXPECT_NE(html.find("What to do next"), std::string::npos);
   EXPECT_NE(html.find("Reference time <b>2025-03-05T08:00:00Z</b>"), std::string::npos);
   EXPECT_NE(html.find("1.2.3-test"), std::string::npos);
@@ -368,6 +374,66 @@ TEST(ReportHtml, SummaryPhasesTimelineAndBlockers) {
   // Each finding's rule and remediation is in the page.
   for (const Finding& f : r.findings) EXPECT_NE(html.find(f.rule), std::string::npos) << f.rule;
   EXPECT_NE(html.find("Entra Connect sync"), std::string::npos);
+}
+
+// Issue 20: the story in order. The suspended scheduler (a tenant-wide finding) holds
+// jdoe's key back: it comes first in jdoe's section, the key findings under it; the old
+// failed prerequisite check that a later pass cleared is shown superseded, not as a
+// blocker; details are key/value rows, not JSON.
+TEST(ReportHtml, CausesFirstSupersededGreyDetailsAsRows) {
+  const Report r = build();
+  const std::string html = nowbr(html_of(r)), md = md_of(r);
+  const size_t jdoe = html.find("jdoe@contoso.com</h2>");
+  const size_t end = html.find("</section>", jdoe);
+  ASSERT_NE(jdoe, std::string::npos);
+  const std::string section = html.substr(jdoe, end - jdoe);
+  auto card = [&](const std::string& rule) {
+    return section.find("<span class=\"rule\">" + rule + "</span></h4>");
+  };
+  ASSERT_NE(card("sync.scheduler_suspended"), std::string::npos)
+      << "tenant cause not in jdoe's section";
+  ASSERT_NE(card("sync.overdue"), std::string::npos);
+  ASSERT_NE(card("key.not_in_ad"), std::string::npos);
+  EXPECT_LT(card("sync.scheduler_suspended"), card("sync.overdue"));
+  EXPECT_LT(card("sync.scheduler_suspended"), card("key.not_in_ad"));
+  EXPECT_EQ(count(section, "a consequence of <span class=\"rule\">sync.scheduler_suspended</span>"),
+            2u);
+  EXPECT_EQ(count(section, "<div class=\"card finding sev-high under\">"), 2u);
+  // Markdown: the same order, consequences quoted under their cause.
+  const size_t md_jdoe = md.find("## jdoe@contoso.com");
+  const size_t cause = md.find("(`sync.scheduler_suspended`)\n", md_jdoe);
+  ASSERT_NE(cause, std::string::npos);
+  EXPECT_LT(cause, md.find("> #### [high] Key not in AD after the expected sync (`sync.overdue`)",
+                           md_jdoe));
+  EXPECT_LT(cause, md.find("> #### [high] Registered key missing", md_jdoe));
+  // The 360 of 08:05 (record 41) was cleared by the 358 at 09:55: superseded, greyed.
+  const size_t row = html.rfind("<tr", html.find("udr.txt record 41</td>"));
+  ASSERT_NE(row, std::string::npos);
+  const std::string tr = html.substr(row, html.find("</tr>", row) - row);
+  EXPECT_EQ(tr.find("BLOCKER"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("<tr class=\"sup\">"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("SUPERSEDED"), std::string::npos) << tr;
+  EXPECT_NE(tr.find("superseded by"), std::string::npos) << tr;
+  // The PRT lost at 08:06 and regained at 09:55 sits at the same file:line as the loss
+  // of the next morning (the evidence): still superseded, not a blocker.
+  const size_t early = html.find("<td class=\"t\">2025-03-04T08:06:00Z</td>");
+  ASSERT_NE(early, std::string::npos);
+  EXPECT_EQ(html.rfind("<tr class=\"sup\">", early), html.rfind("<tr", early));
+  // The failure of the next morning still stands: a blocker.
+  EXPECT_NE(html.find("<tr class=\"ev\"><td class=\"t\">2025-03-05T07:30:00Z"), std::string::npos);
+  // Details: rows, times shortened, lists joined; no JSON.
+  EXPECT_NE(
+      html.find("<dt>eta basis</dt><dd>scheduler&#39;s next start and effective interval</dd>"),
+      std::string::npos);
+  EXPECT_NE(html.find("<dt>eta</dt><dd>2025-03-04T10:30:00Z</dd>"), std::string::npos);
+  EXPECT_NE(html.find("<dt>explained by</dt><dd>sync.scheduler_suspended</dd>"), std::string::npos);
+  for (const std::string& out : {html, md}) {
+    EXPECT_EQ(out.find("[\""), std::string::npos);
+    EXPECT_EQ(out.find("{\""), std::string::npos);
+    EXPECT_EQ(out.find("&quot;]"), std::string::npos);
+  }
+  EXPECT_NE(md.find("> - eta basis: scheduler's next start and effective interval\n"),
+            std::string::npos);
 }
 
 TEST(ReportHtml, EmptyReportIsStillAReport) {
@@ -526,6 +592,116 @@ TEST(ReportHtml, RendersInHeadlessChromiumWithoutRunningAnyPayload) {
   }
 }
 
+// Lays the page out in Chromium at `width` px and reports the words (letters and
+// digits) that a line break cut although they are narrower than half the window, i.e.
+// would have fitted their line: {"broken": N, "samples": [...], "scroll": px}. The script
+// goes into a copy of the page (the report itself allows no script).
+const char* kBreakScript = R"js(<script>
+(function(){
+  const vw = document.documentElement.clientWidth, samples = [];
+  let broken = 0, words = 0, node;
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while ((node = walker.nextNode())) {
+    if (node.parentElement.closest('svg,style,script')) continue;
+    const re = /[A-Za-z0-9]{2,}/g;
+    let m;
+    while ((m = re.exec(node.data))) {
+      ++words;
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      if (new Set(rects.map(r => Math.round(r.top))).size < 2) continue;
+      const w = rects.reduce((a, r) => a + r.width, 0);
+      if (w >= vw / 2) continue;
+      ++broken;
+      if (samples.length < 15)
+        samples.push(m[0] + ' in <' + node.parentElement.tagName.toLowerCase() + ' class=' +
+                     node.parentElement.className + '>');
+    }
+  }
+  parent.postMessage(JSON.stringify({width: vw, words: words, broken: broken, samples: samples,
+                                     scroll: document.documentElement.scrollWidth}), '*');
+})();
+</script>)js";
+
+std::string chromium_flags(const fs::path& profile) {
+  return "timeout 180 /usr/bin/chromium --headless --no-sandbox --disable-gpu --disable-quic"
+         " --no-first-run --disable-background-networking --disable-component-update"
+         " --disable-sync --hide-scrollbars --user-data-dir=" +
+         quote(profile.string());
+}
+
+// Issue 20: the report reads at 360, 800 and 1280 px without cutting a word that fits
+// its line, and a one-user report prints on at most two A4 pages.
+TEST(ReportHtml, ReadsAtThreeWidthsWithoutMidWordBreaksAndPrintsShort) {
+  if (::access("/usr/bin/chromium", X_OK) != 0)
+    GTEST_SKIP() << "/usr/bin/chromium is absent (apt-get install chromium)";
+  const fs::path artifacts = fs::path(HT_BINARY_DIR) / "artifacts";
+  fs::create_directories(artifacts);
+  TempDir dir;
+  // Hostile values included: their 2000-byte tokens may (must) break, nothing else.
+  std::string page = html_of(build());
+  const size_t csp = page.find("<meta http-equiv=\"Content-Security-Policy\"");
+  ASSERT_NE(csp, std::string::npos);
+  page.erase(csp, page.find('>', csp) + 1 - csp);
+  page.insert(page.rfind("</body>"), kBreakScript);
+  dir.write("probe.html", page);
+  for (int width : {360, 800, 1280}) {
+    // Headless windows are 500 px wide at least: the page goes into a frame of `width`,
+    // whose script posts what it measured to this one.
+    const fs::path frame =
+        dir.write("frame.html",
+                  "<!DOCTYPE html><html><body style=\"margin:0\"><iframe src=\"probe.html\" "
+                  "style=\"border:0;width:" +
+                      std::to_string(width) +
+                      "px;height:1500px\"></iframe><script>addEventListener('message', e => {"
+                      "const p = document.createElement('pre'); p.id = 'ht-breaks'; "
+                      "p.textContent = e.data; document.body.appendChild(p); });"
+                      "</script></body></html>");
+    TempDir profile;
+    const Proc dom = run(chromium_flags(profile.path) +
+                         " --window-size=1300,1600 --virtual-time-budget=10000 --dump-dom " +
+                         quote("file://" + frame.string()) + " 2>/dev/null");
+    ASSERT_EQ(dom.status, 0);
+    const size_t at = dom.out.find("<pre id=\"ht-breaks\">");
+    ASSERT_NE(at, std::string::npos) << "the measuring script did not run at " << width;
+    const size_t from = at + 20;
+    std::string found = dom.out.substr(from, dom.out.find("</pre>", from) - from);
+    for (size_t p; (p = found.find("&lt;")) != std::string::npos;) found.replace(p, 4, "<");
+    for (size_t p; (p = found.find("&gt;")) != std::string::npos;) found.replace(p, 4, ">");
+    for (size_t p; (p = found.find("&amp;")) != std::string::npos;) found.replace(p, 5, "&");
+    const nlohmann::json m = nlohmann::json::parse(found);
+    std::printf("%d px: %s\n", width, found.c_str());
+    EXPECT_EQ(m["width"].get<int>(), width);
+    EXPECT_GT(m["words"].get<int>(), 500) << found;
+    EXPECT_EQ(m["broken"].get<int>(), 0) << width << " px: " << found;
+  }
+  // Print: one user (the clean scenario), A4, Chromium's own PDF.
+  Scenario one;
+  one.hostile = false;
+  one.no_time_user = false;
+  const Report r = build(one);
+  ASSERT_EQ(r.users.size(), 1u);
+  const fs::path html = artifacts / "report-one-user.html";
+  std::ofstream(html, std::ios::binary) << html_of(r);
+  const fs::path pdf = artifacts / "report-one-user.pdf";
+  fs::remove(pdf);
+  TempDir profile;
+  const Proc print = run(chromium_flags(profile.path) + " --no-pdf-header-footer --print-to-pdf=" +
+                         quote(pdf.string()) + " " + quote("file://" + html.string()) + " 2>&1");
+  ASSERT_EQ(print.status, 0) << print.out;
+  std::ifstream in(pdf, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  ASSERT_EQ(bytes.rfind("%PDF", 0), 0u);
+  const std::regex page_object("/Type\\s*/Page[^s]");
+  const std::ptrdiff_t pages = std::distance(
+      std::sregex_iterator(bytes.begin(), bytes.end(), page_object), std::sregex_iterator());
+  std::printf("one-user report: %td printed page(s): %s\n", pages, pdf.c_str());
+  EXPECT_GE(pages, 1);
+  EXPECT_LE(pages, 2);
+}
+
 // ---- Markdown ------------------------------------------------------------------
 
 // Unescaped pipes of a table row.
@@ -593,7 +769,7 @@ TEST(ReportMarkdown, TableCellsAreEscapedAndEveryRowKeepsItsColumns) {
 
 TEST(ReportMarkdown, SameUsersAndFindingsAsTheHtml) {
   const Report r = build();
-  const std::string md = md_of(r), html = html_of(r);
+  const std::string md = md_of(r), html = nowbr(html_of(r));
   fs::create_directories(fs::path(HT_BINARY_DIR) / "artifacts");
   std::ofstream(fs::path(HT_BINARY_DIR) / "artifacts" / "report.md", std::ios::binary) << md;
   for (const UserTimeline& t : r.users) {
@@ -609,8 +785,13 @@ TEST(ReportMarkdown, SameUsersAndFindingsAsTheHtml) {
     EXPECT_NE(html.find("<span class=\"rule\">" + f.rule + "</span></h4>"), std::string::npos)
         << f.rule;
   }
-  EXPECT_EQ(count(md, "\n#### ["), r.findings.size());
-  EXPECT_EQ(count(html, "<div class=\"card finding "), r.findings.size());
+  // Each finding once per section that shows it: the suspended scheduler (tenant-wide,
+  // explaining jdoe's sync.overdue) under jdoe in full, and named in the tenant section.
+  EXPECT_EQ(count(md, "#### ["), r.findings.size());
+  EXPECT_NE(md.find("(`sync.scheduler_suspended`): shown in full under jdoe@contoso.com"),
+            std::string::npos);
+  EXPECT_EQ(count(html, "<div class=\"card finding "), r.findings.size() + 1);
+  EXPECT_EQ(count(html, "<div class=\"card finding compact "), 1u);
 }
 
 // ---- redaction -----------------------------------------------------------------

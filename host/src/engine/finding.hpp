@@ -36,6 +36,10 @@ struct Finding {
   int64_t last_time() const;
 };
 
+// Where an event was read: "dsreg.txt:53", "udr.evtx record 41", "x.bin offset 0x1f",
+// or the file alone. Raw text: a text output escapes it (terminal.hpp), HTML its own way.
+std::string where(std::string_view file, const Position& p);
+
 // Severity order: critical 3, high 2, medium 1, info 0; -1 for unknown words.
 int severity_rank(std::string_view severity);
 

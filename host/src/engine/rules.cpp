@@ -381,6 +381,13 @@ const Rule* RuleSet::find(std::string_view id) const {
   return nullptr;
 }
 
+std::string where(std::string_view file, const Position& p) {
+  if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
+  if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
+  if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
+  return std::string(file);
+}
+
 std::string subject_key(const Subject& s) {
   std::string user = !s.user_sid.empty()   ? s.user_sid
                      : !s.user_upn.empty() ? s.user_upn

@@ -12,7 +12,6 @@
 #include <unordered_map>
 
 #include "engine/keysync.hpp"
-#include "outputs/report_html.hpp"  // where(): "file:line" / "file record N"
 
 namespace hellotrace::host {
 
@@ -680,7 +679,7 @@ Report Analysis::finish() {
   std::map<At, Fate> fates;
   // "file:line" of the passing observation; its time where it has no file (tests, probes).
   auto superseder = [](const Impl::StateObservation& by) {
-    std::string text = report_detail::where(by.file, by.origin);
+    std::string text = where(by.file, by.origin);
     if (by.time != HT_NO_TIME)
       text += (text.empty() ? "the event of " : " at ") + time::format_iso(by.time);
     return text;

@@ -8,159 +8,9 @@
 #include <map>
 #include <set>
 
+#include "engine/finding.hpp"
+
 namespace hellotrace::host {
-
-// ---- shared helpers ------------------------------------------------------------
-
-namespace report_detail {
-
-std::string time_utc(int64_t ticks) {
-  if (ticks == HT_NO_TIME) return {};
-  std::string s = time::format_iso(ticks);  // 2025-03-04T10:00:00.1230000Z
-  const size_t dot = s.find('.');
-  if (dot == std::string::npos) return s;
-  size_t end = s.size() - 1;  // the Z
-  while (end > dot + 1 && s[end - 1] == '0') --end;
-  if (end == dot + 1) return s.substr(0, dot) + "Z";
-  return s.substr(0, end) + "Z";
-}
-
-std::string where(std::string_view file, const Position& p) {
-  if (p.line != HT_NO_NUMBER) return fmt::format("{}:{}", file, p.line);
-  if (p.record != HT_NO_NUMBER) return fmt::format("{} record {}", file, p.record);
-  if (p.offset != HT_NO_NUMBER) return fmt::format("{} offset 0x{:x}", file, p.offset);
-  return std::string(file);
-}
-
-std::string clean(std::string_view s, size_t max_bytes) {
-  std::string valid = text::sanitize_utf8(s);
-  std::string out;
-  out.reserve(std::min(valid.size(), max_bytes) + 8);
-  bool cut = false;
-  for (size_t i = 0; i < valid.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(valid[i]);
-    if (out.size() >= max_bytes && (c & 0xC0) != 0x80) {
-      cut = true;
-      break;
-    }
-    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7F) {
-      out += "\xEF\xBF\xBD";
-    } else if (c == 0xC2 && i + 1 < valid.size() &&
-               static_cast<unsigned char>(valid[i + 1]) < 0xA0) {
-      out += "\xEF\xBF\xBD";  // C1 control characters
-      ++i;
-    } else {
-      out.push_back(static_cast<char>(c));
-    }
-  }
-  if (cut) out += "…";
-  return out;
-}
-
-bool safe_https_url(std::string_view url) {
-  if (url.size() <= 8 || url.substr(0, 8) != "https://" || url.size() > 2000) return false;
-  for (char ch : url) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (c <= 0x20 || c >= 0x7F || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' ||
-        c == '`')
-      return false;
-  }
-  return true;
-}
-
-static std::string evidence_key(std::string_view file, const Position& p, std::string_view kind) {
-  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", file, p.line, p.offset, p.record, kind);
-}
-
-EvidenceIndex::EvidenceIndex(const Report& r) {
-  for (const Finding& f : r.findings)
-    for (const Evidence& e : f.evidence) keys.push_back(evidence_key(e.file, e.position, e.kind));
-  std::sort(keys.begin(), keys.end());
-  keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
-}
-
-bool EvidenceIndex::contains(const TimelineEntry& e) const {
-  return std::binary_search(keys.begin(), keys.end(), evidence_key(e.file, e.origin, e.kind));
-}
-
-std::vector<Remedy> top_remedies(const Report& r) {
-  std::map<std::string, Remedy> by_rule;
-  std::map<std::string, std::set<std::string>> subjects;
-  for (const Finding& f : r.findings) {
-    Remedy& m = by_rule[f.rule];
-    if (m.rule.empty()) {
-      m.rule = f.rule;
-      m.severity = f.severity;
-      m.title = f.title;
-      m.remediation = f.remediation;
-      m.documentation = f.documentation;
-    }
-    if (severity_rank(f.severity) > severity_rank(m.severity)) m.severity = f.severity;
-    ++m.findings;
-    subjects[f.rule].insert(subject_key(f.subject));
-  }
-  std::vector<Remedy> out;
-  for (auto& [rule, m] : by_rule) {
-    m.subjects = subjects[rule].size();
-    out.push_back(std::move(m));
-  }
-  std::stable_sort(out.begin(), out.end(), [](const Remedy& a, const Remedy& b) {
-    if (severity_rank(a.severity) != severity_rank(b.severity))
-      return severity_rank(a.severity) > severity_rank(b.severity);
-    if (a.subjects != b.subjects) return a.subjects > b.subjects;
-    return a.rule < b.rule;
-  });
-  return out;
-}
-
-std::vector<size_t> unattached_findings(const Report& r) {
-  std::vector<bool> attached(r.findings.size(), false);
-  for (const UserTimeline& t : r.users)
-    for (size_t i : t.findings)
-      if (i < attached.size()) attached[i] = true;
-  std::vector<size_t> out;
-  for (size_t i = 0; i < attached.size(); ++i)
-    if (!attached[i]) out.push_back(i);
-  return out;
-}
-
-static int worst_rank(const Report& r, const UserTimeline& t) {
-  int worst = -1;
-  for (size_t i : t.findings)
-    if (i < r.findings.size()) worst = std::max(worst, severity_rank(r.findings[i].severity));
-  return worst;
-}
-
-std::vector<size_t> users_first(const Report& r, size_t max) {
-  std::vector<size_t> order(r.users.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  if (order.size() <= max) return order;
-  std::vector<int> worst(order.size());
-  for (size_t i = 0; i < order.size(); ++i) worst[i] = worst_rank(r, r.users[i]);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (worst[a] != worst[b]) return worst[a] > worst[b];
-    return r.users[a].findings.size() > r.users[b].findings.size();
-  });
-  order.resize(max);
-  return order;
-}
-
-size_t blocked_users(const Report& r, const std::vector<size_t>& users) {
-  size_t n = 0;
-  for (size_t u : users) n += worst_rank(r, r.users[u]) >= 2;
-  return n;
-}
-
-std::array<size_t, 5> severity_counts(const Report& r) {
-  std::array<size_t, 5> n{};
-  for (const Finding& f : r.findings) {
-    const int rank = severity_rank(f.severity);
-    n[rank < 0 ? 4 : static_cast<size_t>(3 - rank)]++;
-  }
-  return n;
-}
-
-}  // namespace report_detail
 
 // ---- HTML ----------------------------------------------------------------------
 
@@ -201,6 +51,22 @@ std::string esc(std::string_view s, size_t max_bytes = kMaxCell) {
       default:
         out.push_back(ch);
     }
+  }
+  return out;
+}
+
+// esc(), with a line break allowed after the separators of paths and ids (/ \\ . _ @ , ;)
+// so that a narrow column breaks "C:\\Logs\\udr.evtx" between its parts, not inside a word.
+std::string breakable(std::string_view s, size_t max_bytes = kMaxCell) {
+  const std::string e = esc(s, max_bytes);
+  std::string out;
+  out.reserve(e.size() + e.size() / 6);
+  for (size_t i = 0; i < e.size(); ++i) {
+    out.push_back(e[i]);
+    const char c = e[i];
+    if ((c == '/' || c == '\\' || c == '.' || c == '_' || c == '@' || c == ',' || c == ';') &&
+        i + 1 < e.size() && e[i + 1] != ' ')
+      out += "<wbr>";
   }
   return out;
 }
@@ -271,34 +137,98 @@ th{background:#f1f5f9;font-weight:600;position:sticky;top:0}
 td.t{white-space:nowrap;font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:11.5px}
 td.w{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:11.5px}
 td{overflow-wrap:break-word}
+.tw{overflow-x:auto}
 table.events{table-layout:fixed}
-table.events td{overflow-wrap:anywhere}
+table.events td{overflow-wrap:break-word}
 table.events td.t{white-space:normal}
 tr.ev td{background:#fef2f2}
 tr.ev td:first-child{box-shadow:inset 3px 0 0 #dc2626}
+tr.sup td{color:var(--muted)}
 .tag{display:inline-block;font-size:10.5px;font-weight:700;color:#b91c1c;border:1px solid #fca5a5;border-radius:3px;padding:0 4px;margin-left:4px}
-.phases{display:grid;grid-template-columns:repeat(9,1fr);gap:6px;margin:8px 0 14px}
+.tag.sup{color:#4b5563;border-color:#d1d5db}
+.phases{display:grid;grid-template-columns:repeat(auto-fill,minmax(118px,1fr));gap:6px;margin:8px 0 14px}
 .ph{border:1px solid var(--line);border-top:5px solid;border-radius:6px;background:var(--card);padding:6px 7px;font-size:11.5px;min-height:86px}
 .ph .st{font-weight:700;text-transform:uppercase;font-size:11px;letter-spacing:.03em}
 .ph .ti{font-weight:600;margin:2px 0}
-.ph .no{color:var(--muted);word-break:break-word}
+.ph .no{color:var(--muted);overflow-wrap:break-word}
 .ph.unknown{border-style:dashed;border-top-style:solid;background:#f9fafb}
 .facts{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;font-size:12.5px}
-.facts dt{color:var(--muted)}.facts dd{margin:0;word-break:break-all;font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px}
+.facts dt{color:var(--muted)}.facts dd{margin:0;min-width:0;overflow-wrap:anywhere;font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px}
+dl.kv{display:grid;grid-template-columns:minmax(90px,max-content) 1fr;gap:1px 12px;margin:4px 0 6px;font-size:12.5px}
+dl.kv dt{color:var(--muted)}dl.kv dd{margin:0;min-width:0;overflow-wrap:anywhere}
 .finding{border-left:5px solid #6b7280}
 .finding.sev-critical{border-left-color:#7f1d1d}.finding.sev-high{border-left-color:#dc2626}.finding.sev-medium{border-left-color:#d97706}.finding.sev-info{border-left-color:#2563eb}
 .finding.card{background:var(--card)}
 .finding h4{margin:0 0 4px;font-size:14px}
+.finding.under{margin-left:26px;border-left-style:double}
+.finding.under2{margin-left:52px;border-left-style:double}
+.cause{font-size:12px;color:var(--muted);margin:0 0 4px}
+.finding.compact{padding:6px 12px}
 .finding .fix{background:#f0fdf4;border:1px solid #bbf7d0;border-radius:6px;padding:6px 10px;margin:8px 0 4px}
 .finding ul{margin:4px 0;padding-left:18px;font-size:12.5px}
-.card,.finding li,dd{overflow-wrap:anywhere}
+.card,.finding li,dd{overflow-wrap:break-word}
 .svgwrap{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:8px}
 svg text{font-family:system-ui,"DejaVu Sans",Arial,sans-serif}
 .note{font-size:12px;color:var(--muted);margin:4px 0}
 a{color:var(--accent)}
-code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px;background:#f1f5f9;padding:0 3px;border-radius:3px;word-break:break-all}
+code{font-family:"DejaVu Sans Mono",ui-monospace,monospace;font-size:12px;background:#f1f5f9;padding:0 3px;border-radius:3px;overflow-wrap:anywhere}
 footer{margin-top:36px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:10px}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;font-size:11.5px;font-weight:700;background:#fde68a;color:#78350f}
+@media screen and (max-width:1000px){
+main{padding:16px 14px 36px}
+table.events,table.events tbody,table.events tr,table.events td{display:block;width:auto}
+table.events colgroup,table.events thead{display:none}
+table.events tr{border-bottom:1px solid var(--line);padding:4px 0}
+table.events td{border:0;padding:1px 8px}
+table.events td.t,table.events td.src,table.events td.id{display:inline-block;padding-right:4px}
+table.events td.id:not(:empty)::before{content:"event "}
+table.events td.w{color:var(--muted)}
+.finding.under,.finding.under2{margin-left:14px}
+}
+@media print{
+@page{size:A4;margin:9mm}
+body{background:#fff;font-size:9.5px;line-height:1.3}
+main{max-width:none;padding:0}
+h1{font-size:16px}
+h2{font-size:13px;margin:10px 0 4px;padding-bottom:2px}
+h3{font-size:11px;margin:6px 0 3px}
+.meta{margin-bottom:6px;font-size:9px}
+th{position:static}
+section.user+section.user{break-before:page}
+.card,.ph,tr,.svgwrap,dl.kv,.stat,li{break-inside:avoid}
+h2,h3,h4{break-after:avoid}
+.cards{gap:4px}
+.stat{flex:1 1 70px;padding:2px 8px;border-radius:4px}
+.stat .n{font-size:14px}.stat .l{font-size:7.5px}
+.card{padding:4px 8px;margin:4px 0;border-radius:4px}
+ol.todo li{margin:2px 0}
+.phases{grid-template-columns:repeat(9,1fr);gap:3px;margin:3px 0 6px}
+.ph{min-height:0;padding:2px 4px;font-size:7.5px;border-top-width:3px}
+.ph .st{font-size:7.5px}
+table{font-size:8.5px}
+th,td{padding:1px 4px}
+td.t,td.w,code,.facts dd{font-size:8px}
+.facts{font-size:9px}
+.finding h4{font-size:10.5px;margin:0 0 2px}
+.finding ul{margin:1px 0;font-size:8.5px}
+dl.kv{grid-template-columns:max-content 1fr max-content 1fr;font-size:8.5px;margin:2px 0}
+.finding .fix{padding:2px 6px;margin:3px 0 1px}
+.cause{font-size:8.5px;margin:0}
+.sev{min-width:0;font-size:8px;padding:0 4px}
+.svgwrap{padding:0;border:0}
+.note{font-size:8.5px}
+footer{margin-top:8px;padding-top:4px;font-size:8.5px}
+ol.todo .rem,.finding .lbl{display:none}
+.svgwrap svg{max-height:125px}
+.finding ul{padding-left:12px}
+.facts.card{grid-template-columns:max-content 1fr max-content 1fr}
+table.events col:nth-child(1){width:92px!important}
+table.events col:nth-child(2){width:52px!important}
+table.events col:nth-child(3){width:92px!important}
+table.events col:nth-child(4){width:30px!important}
+table.events col:nth-child(6){width:120px!important}
+.fix a[href^="https:"]::after{content:" <" attr(href) ">";font-size:7.5px;color:var(--muted);overflow-wrap:anywhere}
+}
 )css";
 
 class HtmlWriter {
@@ -308,7 +238,7 @@ class HtmlWriter {
         out_(out),
         counted_(&counted),
         meta_(meta),
-        evidence_(r),
+        view_(r),
         detailed_(r.users.size(), false) {}
 
   void write() {
@@ -335,11 +265,7 @@ class HtmlWriter {
   }
 
  private:
-  std::string display(int identity) const {
-    if (identity < 0 || static_cast<size_t>(identity) >= r_.identities.size()) return "(unknown)";
-    const std::string d = r_.identities[identity].display();
-    return d.empty() ? "(unnamed)" : d;
-  }
+  std::string display(int identity) const { return view_.display(identity); }
   int64_t reference() const { return meta_.now != HT_NO_TIME ? meta_.now : r_.now; }
 
   // One section per user, as many as the report's bounds allow (report_html.hpp).
@@ -411,8 +337,8 @@ class HtmlWriter {
         out_ << "<li><span class=\"sev " << severity_class(m.severity) << "\">" << esc(m.severity)
              << "</span> <b>" << esc(m.title.empty() ? m.rule : m.title)
              << "</b> <span class=\"rule\">" << esc(m.rule) << "</span> <span class=\"muted\">— "
-             << m.subjects << " subject(s)</span><br>" << esc(m.remediation)
-             << doc_link(m.documentation, " ") << "</li>\n";
+             << m.subjects << " subject(s)</span><span class=\"rem\"><br>" << esc(m.remediation)
+             << doc_link(m.documentation, " ") << "</span></li>\n";
       }
       out_ << "</ol>\n";
       if (remedies.size() > 5)
@@ -444,12 +370,15 @@ class HtmlWriter {
         if (!first_failed.empty())
           out_ << "<br><span class=\"muted\">first failed: " << first_failed << "</span>";
         out_ << "</td><td>";
-        if (t.findings.empty()) out_ << "<span class=\"muted\">none</span>";
-        for (size_t i : t.findings)
-          if (i < r_.findings.size())
-            out_ << "<span class=\"sev " << severity_class(r_.findings[i].severity) << "\">"
-                 << esc(r_.findings[i].severity) << "</span> <span class=\"rule\">"
-                 << esc(r_.findings[i].rule) << "</span><br>";
+        const std::vector<FindingItem> items = view_.user_findings(u);
+        if (items.empty()) out_ << "<span class=\"muted\">none</span>";
+        for (const FindingItem& it : items) {
+          const Finding& f = r_.findings[it.finding];
+          out_ << (it.depth ? "<span class=\"muted\">↳ </span>" : "") << "<span class=\"sev "
+               << severity_class(f.severity) << "\">" << esc(f.severity)
+               << "</span> <span class=\"rule\">" << breakable(f.rule, 200) << "</span>"
+               << (it.own ? "" : " <span class=\"muted\">(device/tenant)</span>") << "<br>";
+        }
         out_ << "</td></tr>\n";
       }
       out_ << "</tbody></table>\n";
@@ -483,7 +412,7 @@ class HtmlWriter {
     for (const Conflict& c : r_.conflicts)
       out_ << "<tr><td><code>" << esc(c.kept) << "</code></td><td><code>" << esc(c.refused)
            << "</code></td><td>" << esc(c.reason) << "</td><td class=\"w\">"
-           << esc(where(c.file, c.at)) << "</td></tr>\n";
+           << breakable(where(c.file, c.at)) << "</td></tr>\n";
     out_ << "</tbody></table>\n</section>\n";
   }
 
@@ -497,8 +426,8 @@ class HtmlWriter {
 
   void user(size_t index) {
     const UserTimeline& t = r_.users[index];
-    out_ << "<section id=\"user-" << index + 1 << "\">\n<h2>" << esc(display(t.identity))
-         << "</h2>\n";
+    out_ << "<section id=\"user-" << index + 1 << "\" class=\"user\">\n<h2>"
+         << esc(display(t.identity)) << "</h2>\n";
     out_ << "<dl class=\"facts\">\n";
     if (t.identity >= 0 && static_cast<size_t>(t.identity) < r_.identities.size()) {
       const Identity& id = r_.identities[t.identity];
@@ -540,9 +469,9 @@ class HtmlWriter {
     event_table(t);
 
     out_ << "<h3>Blockers</h3>\n";
-    if (t.findings.empty()) out_ << "<p class=\"muted\">No blockers found for this user.</p>\n";
-    for (size_t i : t.findings)
-      if (i < r_.findings.size()) finding(r_.findings[i]);
+    const std::vector<FindingItem> items = view_.user_findings(index);
+    if (items.empty()) out_ << "<p class=\"muted\">No blockers found for this user.</p>\n";
+    for (const FindingItem& it : items) finding(it);
     out_ << "</section>\n";
   }
 
@@ -662,7 +591,7 @@ class HtmlWriter {
       auto it = lane_of.find(std::string(e.source.empty() ? "(no source)" : e.source));
       const size_t lane = it == lane_of.end() ? lanes.size() - 1 : it->second;
       ++lane_events[lane];
-      const bool ev = evidence_.contains(e);
+      const bool ev = view_.mark(e) == EntryMark::kEvidence;
       Mark& m = marks[lane][static_cast<int>(x_of(e.time)) * 2 + (ev ? 1 : 0)];
       if (!m.first) m.first = &e;
       m.evidence = ev;
@@ -850,18 +779,25 @@ class HtmlWriter {
     size_t rows = 0;
     for (const TimelineEntry& e : t.entries) {
       if (rows++ == kMaxRowsPerUser) break;
-      const bool ev = evidence_.contains(e);
-      out_ << (ev ? "<tr class=\"ev\">" : "<tr>") << "<td class=\"t\">"
+      const EntryMark mark = view_.mark(e);
+      out_ << (mark == EntryMark::kEvidence     ? "<tr class=\"ev\">"
+               : mark == EntryMark::kSuperseded ? "<tr class=\"sup\">"
+                                                : "<tr>")
+           << "<td class=\"t\">"
            << (e.time == HT_NO_TIME ? std::string("(no time)") : esc(time_utc(e.time)))
-           << "</td><td>" << esc(e.source, 200) << "</td><td>" << esc(e.kind, 200)
-           << (ev ? "<span class=\"tag\">BLOCKER</span>" : "")
-           << (e.device_only ? " <span class=\"muted\">(device)</span>" : "") << "</td><td>"
+           << "</td><td class=\"src\">" << breakable(e.source, 200) << "</td><td>"
+           << breakable(e.kind, 200)
+           << (mark == EntryMark::kEvidence     ? "<span class=\"tag\">BLOCKER</span>"
+               : mark == EntryMark::kSuperseded ? "<span class=\"tag sup\">SUPERSEDED</span>"
+                                                : "")
+           << (e.device_only ? " <span class=\"muted\">(device)</span>" : "")
+           << "</td><td class=\"id\">"
            << (e.event_id == HT_NO_EVENT_ID ? std::string() : std::to_string(e.event_id))
            << "</td><td class=\"s\">" << esc(e.summary)
            << (e.superseded_by.empty() ? std::string()
                                        : " <span class=\"muted\">(superseded by " +
-                                             esc(e.superseded_by, 400) + ")</span>")
-           << "</td><td class=\"w\">" << esc(where(e.file, e.origin), 400) << "</td></tr>\n";
+                                             breakable(e.superseded_by, 400) + ")</span>")
+           << "</td><td class=\"w\">" << breakable(where(e.file, e.origin), 400) << "</td></tr>\n";
     }
     out_ << "</tbody></table>\n";
     const size_t left =
@@ -873,17 +809,28 @@ class HtmlWriter {
           << " more event(s) not shown here; the NDJSON and SQLite outputs hold every event.</p>\n";
   }
 
-  void finding(const Finding& f) {
+  void finding(const FindingItem& it) {
+    const Finding& f = r_.findings[it.finding];
     out_ << "<div class=\"card finding " << severity_class(f.severity)
-         << "\">\n<h4><span class=\"sev " << severity_class(f.severity) << "\">"
-         << esc(f.severity, 40) << "</span> " << esc(f.title.empty() ? f.rule : f.title)
-         << " <span class=\"rule\">" << esc(f.rule, 200) << "</span></h4>\n<div>" << esc(f.summary)
-         << "</div>\n";
+         << (it.depth == 1  ? " under"
+             : it.depth > 1 ? " under2"
+                            : "")
+         << "\">\n";
+    if (it.cause >= 0)
+      out_ << "<div class=\"cause\">↳ a consequence of <span class=\"rule\">"
+           << breakable(r_.findings[it.cause].rule, 200) << "</span> above</div>\n";
+    if (!it.own)
+      out_ << "<div class=\"cause\">"
+           << (f.subject.names_device() ? "about a device of this user" : "tenant-wide")
+           << ", also listed under Tenant-wide and device blockers</div>\n";
+    out_ << "<h4><span class=\"sev " << severity_class(f.severity) << "\">" << esc(f.severity, 40)
+         << "</span> " << esc(f.title.empty() ? f.rule : f.title) << " <span class=\"rule\">"
+         << breakable(f.rule, 200) << "</span></h4>\n<div>" << esc(f.summary) << "</div>\n";
     if (!f.evidence.empty()) {
-      out_ << "<div class=\"muted\" style=\"margin-top:6px\">Evidence</div><ul>\n";
+      out_ << "<div class=\"muted lbl\" style=\"margin-top:6px\">Evidence</div><ul>\n";
       for (size_t i = 0; i < f.evidence.size() && i < kMaxEvidenceShown; ++i) {
         const Evidence& e = f.evidence[i];
-        out_ << "<li><code>" << esc(where(e.file, e.position), 400) << "</code>";
+        out_ << "<li><code>" << breakable(where(e.file, e.position), 400) << "</code>";
         if (e.time != HT_NO_TIME) out_ << " " << esc(time_utc(e.time));
         out_ << " " << esc(e.source, 100) << " " << esc(e.kind, 100);
         if (e.event_id != HT_NO_EVENT_ID) out_ << " (event " << e.event_id << ")";
@@ -894,30 +841,43 @@ class HtmlWriter {
         out_ << "<li class=\"muted\">… " << f.evidence.size() - kMaxEvidenceShown << " more</li>\n";
       out_ << "</ul>\n";
     }
-    if (f.details.is_object() && !f.details.empty()) {
-      out_ << "<div class=\"muted\">Details</div><ul>\n";
-      size_t n = 0;
-      for (const auto& [k, v] : f.details.items()) {
-        if (n++ == 20) break;
-        out_ << "<li>" << esc(k, 200) << ": <code>"
-             << esc(v.is_string()
-                        ? v.get<std::string>()
-                        : v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                    600)
-             << "</code></li>\n";
-      }
-      out_ << "</ul>\n";
+    if (const auto rows = detail_rows(f); !rows.empty()) {
+      out_ << "<div class=\"muted lbl\">Details</div><dl class=\"kv\">\n";
+      for (const DetailRow& d : rows)
+        out_ << "<dt>" << esc(d.key, 200) << "</dt><dd>" << breakable(d.value, 600) << "</dd>\n";
+      out_ << "</dl>\n";
     }
     out_ << "<div class=\"fix\"><b>Fix:</b> " << esc(f.remediation)
          << doc_link(f.documentation, "<br>") << "</div>\n";
     out_ << "</div>\n";
   }
 
+  // Every finding about no user; those a user's section already showed in full are
+  // named with a link there (the report prints shorter).
   void tenant_wide() {
-    const auto rest = unattached_findings(r_);
+    const auto rest = view_.unattached();
     if (rest.empty()) return;
     out_ << "<section id=\"tenant\">\n<h2>Tenant-wide and device blockers</h2>\n";
-    for (size_t i : rest) finding(r_.findings[i]);
+    for (const FindingItem& it : rest) {
+      std::vector<size_t> in;
+      for (size_t u : view_.shown_for(it.finding))
+        if (detailed_[u]) in.push_back(u);
+      if (in.empty()) {
+        finding(it);
+        continue;
+      }
+      const Finding& f = r_.findings[it.finding];
+      out_ << "<div class=\"card finding compact " << severity_class(f.severity)
+           << (it.depth ? " under" : "") << "\"><span class=\"sev " << severity_class(f.severity)
+           << "\">" << esc(f.severity, 40) << "</span> " << esc(f.title.empty() ? f.rule : f.title)
+           << " <span class=\"rule\">" << breakable(f.rule, 200) << "</span><div class=\"muted\">"
+           << esc(f.summary) << "</div><div>Shown in full under ";
+      for (size_t k = 0; k < in.size() && k < 10; ++k)
+        out_ << (k ? ", " : "") << "<a href=\"#user-" << in[k] + 1 << "\">"
+             << esc(display(r_.users[in[k]].identity)) << "</a>";
+      if (in.size() > 10) out_ << " and " << in.size() - 10 << " more user(s)";
+      out_ << ".</div></div>\n";
+    }
     out_ << "</section>\n";
   }
 
@@ -939,8 +899,8 @@ class HtmlWriter {
            << (c.next_start == HT_NO_TIME ? std::string("unknown") : esc(time_utc(c.next_start)))
            << "</dd>\n<dt>Exported at</dt><dd>"
            << (c.seen == HT_NO_TIME ? std::string("unknown") : esc(time_utc(c.seen)))
-           << "</dd>\n<dt>Source</dt><dd>" << esc(where(c.evidence.file, c.evidence.position), 400)
-           << "</dd>\n</dl>\n";
+           << "</dd>\n<dt>Source</dt><dd>"
+           << breakable(where(c.evidence.file, c.evidence.position), 400) << "</dd>\n</dl>\n";
     }
     if (!s.cycles.empty()) {
       out_ << "<table><thead><tr><th>Start (UTC)</th><th>End "
@@ -952,7 +912,7 @@ class HtmlWriter {
         out_ << "<tr><td class=\"t\">" << esc(time_utc(c.start)) << "</td><td class=\"t\">"
              << esc(time_utc(c.end)) << "</td><td>" << esc(c.connector, 300) << "</td><td>"
              << esc(c.profile, 300) << "</td><td>" << esc(c.result, 300) << "</td><td class=\"w\">"
-             << esc(where(c.evidence.file, c.evidence.position), 400) << "</td></tr>\n";
+             << breakable(where(c.evidence.file, c.evidence.position), 400) << "</td></tr>\n";
       }
       out_ << "</tbody></table>\n";
       if (from) out_ << "<p class=\"note\">" << from << " earlier cycle(s) not shown.</p>\n";
@@ -964,7 +924,7 @@ class HtmlWriter {
   std::ostream& out_;
   const CountingBuf* counted_;
   const ReportMeta& meta_;
-  EvidenceIndex evidence_;
+  ReportView view_;
   std::vector<bool> detailed_;  // users with a section
 };
 

@@ -1,7 +1,9 @@
 // The support report as Markdown (GitHub-flavoured tables), for ticket systems that
 // take text. Same content as the HTML report (report_html.hpp): summary, what to do
 // next, per user a phase table, a compact text timeline and an event table, the
-// blockers with remediation; tenant/device-wide blockers and the sync state.
+// blockers with remediation in the story order of report_view.hpp (a consequence as a
+// quoted block under its cause), details as a list; tenant/device-wide blockers and
+// the sync state.
 // A reader may rely on: values from the inputs never break the layout — in table cells
 // `|` and `\` are escaped, backticks, `<`, `>`, `&`, `*`, `_`, `[`, `]` are escaped or
 // entity-encoded, newlines become `<br>`; outside tables the same escaping applies, so
@@ -13,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "outputs/report_html.hpp"
+#include "outputs/report_view.hpp"
 
 namespace hellotrace::host {
 
