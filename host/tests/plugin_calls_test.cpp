@@ -131,7 +131,8 @@ AnalyzerRun analyze(const std::vector<Event>& events) {
   AnalysisOptions ao;
   ao.keep_kinds = analyzers.kinds();
   ao.analyze = [&](const nlohmann::ordered_json& run) { return analyzers.run(run); };
-  RuleSet no_rules;
+  RuleSet no_rules;  // no rules, only the phase signals (rules/phases.json)
+  no_rules.load(HT_SOURCE_DIR "/rules/phases.json");
   Analysis analysis(no_rules, ao);
   for (const Event& e : events) {
     analyzers.saw_file(e.file);

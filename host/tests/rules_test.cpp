@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/timeline.hpp"  // phase_signals
+
 using namespace hellotrace;
 using namespace hellotrace::host;
 
@@ -194,4 +196,136 @@ TEST(Rules, AdviceForTheEventsCodeLeadsTheRemediation) {
   EXPECT_EQ(findings[0].remediation.rfind("For 0x80090016: NTE_BAD_KEYSET", 0), 0u)
       << findings[0].remediation;
   EXPECT_NE(findings[0].remediation.find("Do NOT clear the TPM"), std::string::npos);
+}
+
+namespace {
+std::vector<std::string> signals(const RuleSet& rules, const Event& e) {
+  std::vector<std::string> out;
+  for (const PhaseSignal& s : phase_signals(rules, e))
+    out.push_back(std::string(phase_name(s.phase)) + " " + phase_state_name(s.state) + ": " +
+                  s.note);
+  return out;
+}
+using Signals = std::vector<std::string>;
+}  // namespace
+
+// rules/phases.json: the shipped phase signals on events as the readers make them.
+TEST(Phases, ShippedSignalsReadDsregcmdUdrAndDomainControllerEvents) {
+  RuleSet rules;
+  rules.load(HT_SOURCE_DIR "/rules");
+  ASSERT_TRUE(rules.problems().empty()) << rules.problems().front().text();
+
+  // dsregcmd "Ngc Prerequisite Check": YES/NO, UNKNOWN is neither.
+  Event dsreg = prereq({{"IsDeviceJoined", "YES "},
+                        {"IsUserAzureAD", "NO"},
+                        {"PolicyEnabled", "UNKNOWN"},
+                        {"PreReqResult", "WillNotProvision"}});
+  EXPECT_EQ(signals(rules, dsreg),
+            (Signals{"device_joined done: IsDeviceJoined = YES ", "prt failed: IsUserAzureAD = NO",
+                     "prerequisites failed: PreReqResult = WillNotProvision"}));
+  dsreg.fields = {{"PreReqResult", "WillProvision"}, {"IsDeviceJoined", "\xC2\xA0yes"}};
+  EXPECT_EQ(signals(rules, dsreg), (Signals{"device_joined done: IsDeviceJoined = \xC2\xA0yes",
+                                            "prerequisites done: PreReqResult = WillProvision"}));
+
+  // User Device Registration 360: the answers, then the event's own verdict.
+  const Event udr = prereq({{"DeviceIsJoined", "Yes"}, {"AADPrt", "No"}}, 360);
+  EXPECT_EQ(signals(rules, udr),
+            (Signals{"device_joined done: DeviceIsJoined = Yes", "prt failed: AADPrt = No",
+                     "prerequisites failed: event 360: provisioning will not be launched"}));
+
+  // DC 4768 with key trust, 4771 refused; a computer account names no user.
+  Event tgt;
+  tgt.kind = "kerberos.pkinit";
+  tgt.event_id = 4768;
+  tgt.subject.user_sid = "S-1-5-21-1-2-3-1104";
+  tgt.fields = {{"KeyTrust", "True"}, {"@Computer", "DC01.contoso.com"}, {"PreAuthType", "16"}};
+  EXPECT_EQ(signals(rules, tgt),
+            (Signals{"onprem_signin done: TGT issued by DC01.contoso.com (event 4768) with key "
+                     "trust PKINIT (the key in msDS-KeyCredentialLink)"}));
+  tgt.fields = {{"PreAuthType", "16"}};
+  EXPECT_EQ(signals(rules, tgt),
+            (Signals{"onprem_signin done: TGT issued by a domain controller (event 4768) with "
+                     "PKINIT (pre-authentication type 16)"}));
+  tgt.fields = {{"KeyTrust", "False"}};  // a CA-issued certificate: not the key
+  EXPECT_TRUE(signals(rules, tgt).empty());
+  Event refused = tgt;
+  refused.kind = "kerberos.pkinit_failed";
+  refused.event_id = 4771;
+  refused.fields = {{"Status", "0x4b"},
+                    {"Failure", "KDC_ERR_CLIENT_NAME_MISMATCH"},
+                    {"FailureReason", "no key"},
+                    {"@Computer", "DC02"}};
+  EXPECT_EQ(signals(rules, refused),
+            (Signals{"onprem_signin failed: DC02 refused the PKINIT sign-in (event 4771): 0x4b "
+                     "KDC_ERR_CLIENT_NAME_MISMATCH — no key"}));
+  refused.fields = {{"Status", "0x3e"}};
+  EXPECT_EQ(signals(rules, refused),
+            (Signals{"onprem_signin failed: a domain controller refused the PKINIT sign-in "
+                     "(event 4771): 0x3e"}));
+  refused.subject = {};
+  refused.subject.device_name = "PC-0142";
+  EXPECT_TRUE(signals(rules, refused).empty());
+
+  // Summaries are data too.
+  ASSERT_NE(rules.summary_fields("user.state"), nullptr);
+  EXPECT_EQ(*rules.summary_fields("user.state"), (Signals{"NgcSet", "NgcKeyId", "CanReset"}));
+  EXPECT_EQ(rules.summary_fields("no.such_kind"), nullptr);
+}
+
+// A new phase signal is a data change: a rule file adds one for a kind the engine has
+// never heard of.
+TEST(Phases, ANewSignalIsAFileNotCode) {
+  RuleSet rules;
+  rules.load_text(R"json({"phases": [
+    {"phase": "key_in_ad", "state": "done", "note": "{Attr|'?'} on {Dc|Server} ({event_id})",
+     "match": {"kind": "replication.seen", "fields": {"Attr": "KeyCredential"}}}],
+    "summaries": {"replication.seen": ["Attr", "Dc"]}})json",
+                  "mine.json");
+  ASSERT_TRUE(rules.problems().empty()) << rules.problems().front().text();
+  Event e;
+  e.kind = "replication.seen";
+  e.event_id = 1;
+  e.fields = {{"Attr", "msDS-KeyCredentialLink"}, {"Server", "DC01"}};
+  EXPECT_EQ(signals(rules, e), (Signals{"key_in_ad done: msDS-KeyCredentialLink on DC01 (1)"}));
+  e.fields = {{"Attr", "unicodePwd"}};
+  EXPECT_TRUE(signals(rules, e).empty());
+  EXPECT_EQ(*rules.summary_fields("replication.seen"), (Signals{"Attr", "Dc"}));
+}
+
+TEST(Phases, ProblemsNameTheFileAndTheLineOfTheSignal) {
+  RuleSet rules;
+  rules.load_text(R"(// my phases
+{
+  "phases": [
+    {"phase": "prt", "state": "done", "note": "ok", "match": {"kind": "a"}},
+    {"phase": "coffee", "state": "done", "note": "n", "match": {"kind": "a"}},
+    // a comment with "phases": [ in it
+    {"phase": "prt", "state": "maybe", "note": "n",
+     "match": {"kind": "a", "subject": "user_name", "unless": {"F": "(open"}}},
+    "not an object",
+    {"phase": "prt", "state": "done", "note": "n", "colour": "red"}
+  ],
+  "summaries": {"a": ["F", 3]}
+})",
+                  "phases.json");
+  ASSERT_EQ(rules.phase_rules().size(), 1u);
+  std::vector<std::string> texts;
+  for (const auto& p : rules.problems()) texts.push_back(p.text());
+  ASSERT_EQ(texts.size(), 8u) << ::testing::PrintToString(texts);
+  EXPECT_EQ(texts[0].rfind("phases.json:5: phase signal #2: \"coffee\" is not a phase", 0), 0u)
+      << texts[0];
+  EXPECT_EQ(texts[1],
+            "phases.json:7: phase signal #3: state \"maybe\" is not done, failed or pending");
+  EXPECT_EQ(texts[2].rfind("phases.json:7: phase signal #3: \"subject\" names \"user_name\"", 0),
+            0u)
+      << texts[2];
+  EXPECT_NE(texts[3].find("phases.json:7: phase signal #3: pattern of field \"F\" is not a valid"),
+            std::string::npos)
+      << texts[3];
+  EXPECT_EQ(texts[4], "phases.json:9: phase signal #4 is not an object");
+  EXPECT_EQ(
+      texts[5],
+      "phases.json:10: phase signal #5: missing \"match\" (an object or an array of objects)");
+  EXPECT_EQ(texts[6], "phases.json:10: phase signal #5: unknown key \"colour\"");
+  EXPECT_EQ(texts[7], "phases.json:12: summary of \"a\" must be an array of field names");
 }

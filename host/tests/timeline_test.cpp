@@ -188,6 +188,31 @@ static Event prereq_check(int64_t event_id, const char* time) {
   return e;
 }
 
+// Issue 15: a registration later than --now is not the state at --now. The user
+// registered a key at 10:00 (its sync was due at 10:30); a re-registration at 14:00 is
+// after --now (12:00) and must not hide that the 10:00 key is overdue.
+TEST(KeySync, ARegistrationAfterNowIsNotTheStateAtNow) {
+  RuleSet rules = shipped_rules();
+  AnalysisOptions o;
+  o.now = at("2025-03-04T12:00:00Z");
+  Analysis a(rules, o);
+  a.observe(registered("2025-03-04T10:00:00Z"));
+  a.observe(registered("2025-03-04T14:00:00Z"));
+  const Report r = a.finish();
+  const Finding* f = find(r, "sync.overdue");
+  ASSERT_NE(f, nullptr);
+  EXPECT_EQ(f->details["registered"], "2025-03-04T10:00:00.0000000Z");
+  EXPECT_EQ(f->details["eta"], "2025-03-04T10:30:00.0000000Z");
+  EXPECT_EQ(find(r, "sync.pending"), nullptr);
+
+  // Only a registration after --now: nothing to say about it yet.
+  Analysis b(rules, o);
+  b.observe(registered("2025-03-04T14:00:00Z"));
+  const Report only_later = b.finish();
+  EXPECT_EQ(find(only_later, "sync.overdue"), nullptr);
+  EXPECT_EQ(find(only_later, "sync.pending"), nullptr);
+}
+
 TEST(Timeline, PhasesFollowTheLatestEvidenceAndUnknownIsNeverGuessed) {
   RuleSet rules = shipped_rules();
   Analysis a(rules, {});
@@ -250,13 +275,13 @@ TEST(Timeline, HelloProvisioningErrorsFailTheProvisioningPhaseOnly) {
   e.kind = "hello.error";
   e.event_id = 7055;
   e.add("Error", "0x80280921");
-  const auto s = phase_signals(e);
+  const auto s = phase_signals(shipped_rules(), e);
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].phase, Phase::kProvisioning);
   EXPECT_EQ(s[0].state, PhaseState::kFailed);
   EXPECT_NE(s[0].note.find("0x80280921"), std::string::npos);
   e.event_id = 7054;  // prerequisite-check failure: not a provisioning step
-  EXPECT_TRUE(phase_signals(e).empty());
+  EXPECT_TRUE(phase_signals(shipped_rules(), e).empty());
 }
 
 namespace {
@@ -286,30 +311,31 @@ Event pkinit(const char* when, const char* status, const char* key_trust) {
 }  // namespace
 
 TEST(Timeline, PkinitAtTheDomainControllerIsTheFirstOnPremisesSignIn) {
-  auto s = phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", "True"));
+  auto s = phase_signals(shipped_rules(), pkinit("2025-03-04T10:40:00Z", "0x0", "True"));
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].phase, Phase::kOnPremSignIn);
   EXPECT_EQ(s[0].state, PhaseState::kDone);
   EXPECT_NE(s[0].note.find("DC01.contoso.com"), std::string::npos);
   EXPECT_NE(s[0].note.find("key trust"), std::string::npos);
 
-  s = phase_signals(pkinit("2025-03-04T10:05:00Z", "0x3E", "True"));
+  s = phase_signals(shipped_rules(), pkinit("2025-03-04T10:05:00Z", "0x3E", "True"));
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].state, PhaseState::kFailed);
   EXPECT_NE(s[0].note.find("0x3E KDC_ERR_CLIENT_NOT_TRUSTED"), std::string::npos);
   EXPECT_NE(s[0].note.find("msDS-KeyCredentialLink"), std::string::npos);
 
   // A CA-issued certificate (smart card, certificate trust) is not the Hello key.
-  EXPECT_TRUE(phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", "False")).empty());
+  EXPECT_TRUE(
+      phase_signals(shipped_rules(), pkinit("2025-03-04T10:40:00Z", "0x0", "False")).empty());
   // No certificate fields: PKINIT all the same, said without claiming key trust.
-  s = phase_signals(pkinit("2025-03-04T10:40:00Z", "0x0", ""));
+  s = phase_signals(shipped_rules(), pkinit("2025-03-04T10:40:00Z", "0x0", ""));
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].note.find("key trust"), std::string::npos);
   // The computer account's own PKINIT names a device, not the user.
   Event device = pkinit("2025-03-04T10:40:00Z", "0x0", "True");
   device.subject = Subject{};
   device.subject.device_name = "PC-0142";
-  EXPECT_TRUE(phase_signals(device).empty());
+  EXPECT_TRUE(phase_signals(shipped_rules(), device).empty());
 }
 
 TEST(Timeline, RefusedBeforeTheSyncThenSignedInTiesToTheEnrolledUserBySid) {

@@ -250,6 +250,29 @@ TEST(Cli, RulesValidateNamesFileAndLine) {
   fs::remove_all(dir);
 }
 
+// One catalog (issue 19): `rules --json` lists every id of docs/BLOCKERS.md, those a
+// plugin computes included (declared with "by"); a computed id names its plugin.
+TEST(Cli, RulesJsonListsEveryDocumentedId) {
+  Outcome list = run("rules --json");
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  const auto catalog = nlohmann::json::parse(list.out);
+  std::map<std::string, std::string> listed;  // id → by
+  for (const auto& r : catalog) listed[r.at("id")] = r.value("by", "");
+  std::ifstream in(source_path("docs/BLOCKERS.md"));
+  ASSERT_TRUE(in);
+  size_t documented = 0;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| `", 0) != 0) continue;
+    const std::string id = line.substr(3, line.find('`', 3) - 3);
+    ++documented;
+    EXPECT_TRUE(listed.count(id)) << id << " is documented but not in `hellotrace rules --json`";
+  }
+  EXPECT_GE(documented, 40u);
+  EXPECT_EQ(listed["sync.pending"], "keysync");
+  EXPECT_EQ(listed["tpm.absent"], "tpm");
+  EXPECT_EQ(listed["prereq.no_prt"], "");  // matched by the rule itself
+}
+
 TEST(Cli, PlanWritesTheScriptTheMarkdownAndTheManifestForTheFindings) {
   const std::string input =
       quote(source_path("samples/device-tpm-policy")) + " --now 2024-11-19T10:00:00Z";

@@ -1036,7 +1036,7 @@ int cmd_rules(const Options& o) {
   for (const auto& p : rules.problems()) tell("rule file " + p.text());
   if (o.json_list) {
     nlohmann::json list = nlohmann::json::array();
-    for (const Rule& r : rules.rules())
+    for (const Rule& r : rules.rules()) {
       list.push_back({{"id", r.id},
                       {"severity", r.severity},
                       {"title", r.title},
@@ -1044,6 +1044,8 @@ int cmd_rules(const Options& o) {
                       {"file", r.file},
                       {"line", r.line},
                       {"documentation", r.documentation}});
+      if (!r.by.empty()) list.back()["by"] = r.by;  // computed by that plugin, not matched
+    }
     std::cout << dump_line(list) << "\n";
   } else {
     for (const Rule& r : rules.rules())

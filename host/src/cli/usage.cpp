@@ -167,8 +167,9 @@ const std::vector<CommandDoc> kCommands = {
     {"rules",
      "",
      "list the rule catalog, or check rule files (--validate PATH)",
-     "Lists the rule catalog. With --validate, checks rule files (a file or a folder) and "
-     "prints each problem as FILE:LINE: message; exit 2 when any is found.",
+     "Lists the rule catalog: every finding id, those a plugin computes (\"by\" in --json) "
+     "too. With --validate, checks rule files (a file or a folder: rules, phase signals, "
+     "summaries) and prints each problem as FILE:LINE: message; exit 2 when any is found.",
      false,
      {
          kJsonList,

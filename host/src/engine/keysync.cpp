@@ -213,10 +213,12 @@ KeySyncResult analyze_key_sync(const KeySyncInput& in, const IdentityGraph& grap
   }
 
   // Per user: the latest registration and what became of it.
+  // A registration later than --now is not the state at --now (issue 15): the key
+  // the user had then, if any, is the one to follow.
   std::map<int, const KeySyncInput::Registration*> latest;
   for (const auto& r : in.registrations) {
     const int u = graph.resolve(r.user_node);
-    if (u < 0) continue;
+    if (u < 0 || (now != HT_NO_TIME && r.time > now)) continue;
     auto& slot = latest[u];
     if (!slot || r.time > slot->time) slot = &r;
   }

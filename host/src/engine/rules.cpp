@@ -23,8 +23,9 @@ std::string RuleProblem::text() const {
 }
 
 // Line of the first occurrence of `"id": "<id>"` (or of the id string) in the text.
-static size_t line_of(std::string_view text, std::string_view needle) {
-  const size_t at = text.find(needle);
+// `after`: where to start looking.
+static size_t line_of(std::string_view text, std::string_view needle, size_t after = 0) {
+  const size_t at = text.find(needle, std::min(after, text.size()));
   if (at == std::string_view::npos) return 0;
   return static_cast<size_t>(std::count(text.begin(), text.begin() + at, '\n')) + 1;
 }
@@ -61,6 +62,27 @@ std::string normalize_code(std::string_view code) {
   return text::to_lower(v);
 }
 
+// Parses {"Field": "RE2 pattern", …} (a matcher's "fields" or "unless") into `out`.
+static void parse_conditions(const json& value, std::vector<FieldCondition>& out,
+                             std::vector<std::string>& bad, std::string_view key) {
+  if (!value.is_object()) {
+    bad.push_back(fmt::format("\"{}\" must map field names to RE2 patterns", key));
+    return;
+  }
+  for (const auto& [field, pattern] : value.items()) {
+    if (!pattern.is_string()) {
+      bad.push_back(fmt::format("pattern of field \"{}\" must be a string", field));
+      continue;
+    }
+    auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
+    if (!re->ok())
+      bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}", field,
+                                re->error()));
+    else
+      out.push_back({field, std::move(re)});
+  }
+}
+
 // Parses "match"-grammar entries (an object or an array of objects) into `out`.
 static void parse_matchers(const json& m, std::vector<Matcher>& out, std::vector<std::string>& bad,
                            std::string_view where) {
@@ -93,22 +115,21 @@ static void parse_matchers(const json& m, std::vector<Matcher>& out, std::vector
               bad.push_back("\"event_id\" entries must be integers");
         else
           bad.push_back("\"event_id\" must be an integer or an array of integers");
-      } else if (key == "fields") {
-        if (!value.is_object()) {
-          bad.push_back("\"fields\" must map field names to RE2 patterns");
-          continue;
-        }
-        for (const auto& [field, pattern] : value.items()) {
-          if (!pattern.is_string()) {
-            bad.push_back(fmt::format("pattern of field \"{}\" must be a string", field));
-            continue;
-          }
-          auto re = std::make_shared<RE2>(pattern.get<std::string>(), RE2::Quiet);
-          if (!re->ok())
-            bad.push_back(fmt::format("pattern of field \"{}\" is not a valid RE2 pattern: {}",
-                                      field, re->error()));
+      } else if (key == "fields" || key == "unless") {
+        parse_conditions(value, key == "fields" ? matcher.all : matcher.none, bad, key);
+      } else if (key == "subject") {
+        static const std::set<std::string, std::less<>> kFacts = {
+            "user_sid", "user_upn", "user_dn", "user_sam", "device_name", "device_id"};
+        if (!(value.is_string() || value.is_array()))
+          bad.push_back("\"subject\" must be a fact name or an array of them");
+        for (std::string& fact : strings_of(value)) {
+          if (!kFacts.count(fact))
+            bad.push_back(fmt::format(
+                "\"subject\" names \"{}\", not one of user_sid, user_upn, user_dn, user_sam, "
+                "device_name, device_id",
+                fact));
           else
-            matcher.all.push_back({field, std::move(re)});
+            matcher.subject.push_back(std::move(fact));
         }
       } else {
         bad.push_back(fmt::format("unknown key \"{}\" in \"{}\"", key, where));
@@ -147,22 +168,27 @@ void RuleSet::load(const fs::path& path) {
 // so anything deeper than this is refused before parsing.
 constexpr size_t kMaxRuleDepth = 64;
 
-// The line where the nesting of arrays and objects first exceeds `limit`, or 0.
-// Strings and comments (// and /* */) do not count.
-static size_t line_beyond_depth(std::string_view text, size_t limit) {
-  size_t depth = 0, line = 1;
+// Calls on_token(c, line, string) for every token of JSON-with-comments text: c is the
+// first character ('"' for a string, whose content is `string`), skipping white space and
+// comments (// and /* */). Enough structure to find lines; json::parse checks the rest.
+template <class OnToken>
+static void scan_tokens(std::string_view text, OnToken&& on_token) {
+  size_t line = 1;
   for (size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     const char next = i + 1 < text.size() ? text[i + 1] : '\0';
     if (c == '\n') {
       ++line;
+    } else if (c == ' ' || c == '\t' || c == '\r') {
     } else if (c == '"') {
+      const size_t at = line, start = i + 1;
       for (++i; i < text.size() && text[i] != '"'; ++i) {
         if (text[i] == '\\')
           ++i;
         else if (text[i] == '\n')
           ++line;
       }
+      on_token(c, at, text.substr(start, std::min(i, text.size()) - start));
     } else if (c == '/' && next == '/') {
       while (i + 1 < text.size() && text[i + 1] != '\n') ++i;
     } else if (c == '/' && next == '*') {
@@ -170,13 +196,130 @@ static size_t line_beyond_depth(std::string_view text, size_t limit) {
            i < text.size() && !(text[i] == '*' && i + 1 < text.size() && text[i + 1] == '/'); ++i)
         line += text[i] == '\n';
       ++i;
-    } else if (c == '[' || c == '{') {
-      if (++depth > limit) return line;
+    } else {
+      on_token(c, line, std::string_view());
+    }
+  }
+}
+
+// The line where the nesting of arrays and objects first exceeds `limit`, or 0.
+// Strings and comments do not count.
+static size_t line_beyond_depth(std::string_view text, size_t limit) {
+  size_t depth = 0, beyond = 0;
+  scan_tokens(text, [&](char c, size_t line, std::string_view) {
+    if (c == '[' || c == '{') {
+      if (++depth > limit && !beyond) beyond = line;
     } else if ((c == ']' || c == '}') && depth > 0) {
       --depth;
     }
+  });
+  return beyond;
+}
+
+// The lines where the elements of the top-level `"key": [ … ]` begin, in order (json
+// values carry no position; a phase signal's problem names its line by this).
+static std::vector<size_t> element_lines(std::string_view text, std::string_view key) {
+  std::vector<size_t> lines;
+  size_t depth = 0, array = 0;  // array: depth inside the wanted array, 0 outside
+  bool after_key = false, want_element = false;
+  scan_tokens(text, [&](char c, size_t line, std::string_view string) {
+    if (array && depth == array && want_element && c != ']') {
+      lines.push_back(line);
+      want_element = false;
+    }
+    const bool was_key = after_key;
+    after_key = false;
+    if (c == '"') {
+      after_key = depth == 1 && string == key;
+    } else if (c == ':') {
+      after_key = was_key;
+    } else if (c == '[' || c == '{') {
+      ++depth;
+      if (c == '[' && was_key && depth == 2) array = 2, want_element = true;
+    } else if (c == ']' || c == '}') {
+      if (array && depth == array) array = 0;
+      if (depth) --depth;
+    } else if (c == ',') {
+      want_element = array && depth == array;
+    }
+  });
+  return lines;
+}
+
+void RuleSet::load_phases(const json& list, std::string_view text, const std::string& file) {
+  if (!list.is_array()) {
+    problems_.push_back({file, line_of(text, "\"phases\""),
+                         "\"phases\" must be an array of {\"phase\", \"state\", \"match\", "
+                         "\"note\"} objects"});
+    return;
   }
-  return 0;
+  const std::vector<size_t> lines = element_lines(text, "phases");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& j = list[i];
+    PhaseRule rule;
+    rule.file = file;
+    rule.line = i < lines.size() ? lines[i] : line_of(text, "\"phases\"");
+    std::vector<std::string> bad;
+    if (!j.is_object()) {
+      problems_.push_back(
+          {file, rule.line, fmt::format("phase signal #{} is not an object", i + 1)});
+      continue;
+    }
+    auto text_of = [&](const char* key) -> std::string {
+      if (!j.contains(key) || !j[key].is_string()) {
+        bad.push_back(fmt::format("needs \"{}\" (a string)", key));
+        return {};
+      }
+      return j[key].get<std::string>();
+    };
+    const std::string phase = text_of("phase"), state = text_of("state");
+    rule.note = text_of("note");
+    if (auto p = phase_from_name(phase))
+      rule.phase = *p;
+    else if (!phase.empty())
+      bad.push_back(
+          fmt::format("\"{}\" is not a phase (policy, device_joined, prt, "
+                      "prerequisites, provisioning, key_registered, sync_cycle, "
+                      "key_in_ad, onprem_signin)",
+                      phase));
+    if (auto st = phase_state_from_name(state))
+      rule.state = *st;
+    else if (!state.empty())
+      bad.push_back(fmt::format("state \"{}\" is not done, failed or pending", state));
+    if (j.contains("match"))
+      parse_matchers(j["match"], rule.match, bad, "match");
+    else
+      bad.push_back("missing \"match\" (an object or an array of objects)");
+    for (const auto& [key, value] : j.items())
+      if (key != "phase" && key != "state" && key != "match" && key != "note" &&
+          key != "description")
+        bad.push_back(fmt::format("unknown key \"{}\"", key));
+    if (!bad.empty()) {
+      for (const auto& b : bad)
+        problems_.push_back({file, rule.line, fmt::format("phase signal #{}: {}", i + 1, b)});
+      continue;
+    }
+    phases_.push_back(std::move(rule));
+  }
+}
+
+void RuleSet::load_summaries(const json& map, std::string_view text, const std::string& file) {
+  if (!map.is_object()) {
+    problems_.push_back({file, line_of(text, "\"summaries\""),
+                         "\"summaries\" must map event kinds to arrays of field names"});
+    return;
+  }
+  for (const auto& [kind, fields] : map.items()) {
+    const bool names =
+        fields.is_array() &&
+        std::all_of(fields.begin(), fields.end(), [](const json& f) { return f.is_string(); });
+    if (!names) {
+      problems_.push_back({file, line_of(text, "\"" + kind + "\"", text.find("\"summaries\"")),
+                           fmt::format("summary of \"{}\" must be an array of field names", kind)});
+      continue;
+    }
+    summaries_[kind] = strings_of(fields);  // a later file (--rules) may replace a kind's
+  }
 }
 
 void RuleSet::load_text(std::string_view text, const std::string& file) {
@@ -201,7 +344,14 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     return;
   }
   const json* list = &doc;
-  if (doc.is_object() && doc.contains("rules")) list = &doc["rules"];
+  // {"rules": […], "phases": […], "summaries": {…}}, any of them; or the rules alone.
+  if (doc.is_object() &&
+      (doc.contains("rules") || doc.contains("phases") || doc.contains("summaries"))) {
+    if (doc.contains("phases")) load_phases(doc["phases"], text, file);
+    if (doc.contains("summaries")) load_summaries(doc["summaries"], text, file);
+    if (!doc.contains("rules")) return;
+    list = &doc["rules"];
+  }
   std::vector<json> items;
   if (list->is_array())
     items.assign(list->begin(), list->end());
@@ -253,11 +403,19 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     if (rule.category.empty()) rule.category = rule.id.substr(0, rule.id.find('.'));
     rule.evidence = strings_of(j.value("evidence", json::array()));
     rule.suppressed_by = strings_of(j.value("suppressed_by", json::array()));
+    rule.by = str("by", false);
     const json m = j.value("match", json());
-    if (m.is_array() || m.is_object())
+    if (!rule.by.empty()) {
+      if (j.contains("match"))
+        bad.push_back(
+            fmt::format("computed by \"{}\": a rule with \"by\" has no \"match\"", rule.by));
+    } else if (m.is_array() || m.is_object()) {
       parse_matchers(m, rule.match, bad, "match");
-    else
-      bad.push_back("missing \"match\" (an object or an array of objects)");
+    } else {
+      bad.push_back(
+          "missing \"match\" (an object or an array of objects), or \"by\" (the "
+          "plugin that computes it)");
+    }
     rule.yields_to = strings_of(j.value("yields_to", json::array()));
     if (j.contains("state")) {
       const json& st = j["state"];
@@ -308,9 +466,9 @@ void RuleSet::load_text(std::string_view text, const std::string& file) {
     }
     for (const auto& [key, value] : j.items()) {
       static const std::set<std::string> kKnown = {
-          "id",     "title",        "severity",      "category",      "summary",
-          "match",  "evidence",     "suppressed_by", "yields_to",     "state",
-          "advice", "explained_by", "remediation",   "documentation", "description"};
+          "id",          "title",         "severity",    "category", "summary", "match",
+          "evidence",    "suppressed_by", "yields_to",   "state",    "advice",  "explained_by",
+          "remediation", "documentation", "description", "by"};
       if (!kKnown.count(key)) bad.push_back(fmt::format("unknown key \"{}\"", key));
     }
     if (!bad.empty()) {
@@ -338,6 +496,22 @@ static bool matches(const Matcher& m, const Event& e) {
     const std::string* v = e.field(c.field);
     if (!v || !RE2::PartialMatch(*v, *c.pattern)) return false;
   }
+  for (const auto& c : m.none) {
+    const std::string* v = e.field(c.field);
+    if (v && RE2::PartialMatch(*v, *c.pattern)) return false;
+  }
+  if (!m.subject.empty() &&
+      std::none_of(m.subject.begin(), m.subject.end(), [&](const std::string& fact) {
+        const Subject& s = e.subject;
+        const std::string& v = fact == "user_sid"      ? s.user_sid
+                               : fact == "user_upn"    ? s.user_upn
+                               : fact == "user_dn"     ? s.user_dn
+                               : fact == "user_sam"    ? s.user_sam
+                               : fact == "device_name" ? s.device_name
+                                                       : s.device_id;
+        return !v.empty();
+      }))
+    return false;
   return true;
 }
 
@@ -372,6 +546,56 @@ std::vector<const Rule*> RuleSet::clears(const Event& e) const {
           out.push_back(&r);
           break;
         }
+  return out;
+}
+
+std::vector<const PhaseRule*> RuleSet::phases(const Event& e) const {
+  std::vector<const PhaseRule*> out;
+  for (const PhaseRule& p : phases_)
+    if (std::any_of(p.match.begin(), p.match.end(),
+                    [&](const Matcher& m) { return matches(m, e); }))
+      out.push_back(&p);
+  return out;
+}
+
+const std::vector<std::string>* RuleSet::summary_fields(std::string_view kind) const {
+  auto it = summaries_.find(kind);
+  return it == summaries_.end() ? nullptr : &it->second;
+}
+
+std::string phase_note(const PhaseRule& rule, const Event& e) {
+  const std::string& t = rule.note;
+  std::string out;
+  for (size_t i = 0; i < t.size();) {
+    const size_t open = t.find('{', i);
+    const size_t close = open == std::string::npos ? open : t.find('}', open);
+    if (close == std::string::npos) {
+      out.append(t, i, std::string::npos);
+      break;
+    }
+    out.append(t, i, open - i);
+    const std::string_view slot = std::string_view(t).substr(open + 1, close - open - 1);
+    if (slot == "event_id") {
+      out += std::to_string(e.event_id);
+    } else {
+      // Alternatives: the first field present, or a 'quoted' text.
+      for (size_t a = 0; a <= slot.size();) {
+        size_t bar = slot.find('|', a);
+        if (bar == std::string_view::npos) bar = slot.size();
+        const std::string_view alt = slot.substr(a, bar - a);
+        if (alt.size() >= 2 && alt.front() == '\'' && alt.back() == '\'') {
+          out += alt.substr(1, alt.size() - 2);
+          break;
+        }
+        if (const std::string* v = e.field(alt)) {
+          out += *v;
+          break;
+        }
+        a = bar + 1;
+      }
+    }
+    i = close + 1;
+  }
   return out;
 }
 

@@ -1,19 +1,23 @@
 // Rules as data: files under rules/ (JSON with comments) that say which events
-// show a blocker. A reader may rely on: rules are checked when loaded (every
-// problem reported with file and line, a bad rule is not used); matching an event
-// is a pure function of the event; one Finding per rule and subject collects all
-// matching events as evidence.
+// show a blocker, which events show the state of an enrollment phase ("phases"), and
+// which fields summarize an event of a kind in the timeline ("summaries"). A reader
+// may rely on: rules are checked when loaded (every problem reported with file and
+// line, a bad rule or phase signal is not used); matching an event is a pure function
+// of the event; one Finding per rule and subject collects all matching events as
+// evidence; phase signals are tried in file order (files sorted by name).
 #pragma once
 
 #include <filesystem>
 #include <hellotrace/event.hpp>
 #include <map>
 #include <memory>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/finding.hpp"
+#include "engine/phase.hpp"
 
 namespace re2 {
 class RE2;
@@ -31,6 +35,22 @@ struct Matcher {
   std::vector<int64_t> event_ids;    // any of; empty = any
   std::vector<std::string> sources;  // plugin names; empty = any
   std::vector<FieldCondition> all;   // every one must match
+  std::vector<FieldCondition> none;  // "unless": none may match (an absent field does not)
+  // "subject": the event's subject names at least one of these facts ("user_sid",
+  // "user_upn", "user_dn", "user_sam", "device_name", "device_id"); empty = no condition.
+  std::vector<std::string> subject;
+};
+
+// "phases": an event matching `match` shows `phase` in `state`; `note` is the timeline's
+// text for it, where {Field} is that field's value, {A|B} the first of the fields
+// present, {A|'text'} a field or else the text, and {event_id} the event's id.
+struct PhaseRule {
+  Phase phase = Phase::kPolicy;
+  PhaseState state = PhaseState::kUnknown;
+  std::vector<Matcher> match;  // any of
+  std::string note;
+  std::string file;
+  size_t line = 0;
 };
 
 // "state": the rule reports a condition a later observation can clear. Each matching
@@ -66,6 +86,9 @@ struct Rule {
   std::vector<Explanation> explained_by;
   std::string summary;  // may use {user}, {device}
   std::string remediation, documentation;
+  // "by": the plugin (or engine module) that computes this finding; such a rule has no
+  // "match" and only declares the id with its title, severity and remediation.
+  std::string by;
   std::string file;
   size_t line = 0;
 };
@@ -94,10 +117,25 @@ class RuleSet {
   std::vector<const Rule*> clears(const Event& e) const;
   const Rule* find(std::string_view id) const;
 
+  const std::vector<PhaseRule>& phase_rules() const { return phases_; }
+  // Phase rules that match this event, in file order.
+  std::vector<const PhaseRule*> phases(const Event& e) const;
+  // The fields that summarize an event of `kind` in the timeline; null when no file
+  // names them (the summary then is the event's first fields).
+  const std::vector<std::string>* summary_fields(std::string_view kind) const;
+
  private:
+  void load_phases(const nlohmann::json& list, std::string_view text, const std::string& file);
+  void load_summaries(const nlohmann::json& map, std::string_view text, const std::string& file);
+
   std::vector<Rule> rules_;
   std::vector<RuleProblem> problems_;
+  std::vector<PhaseRule> phases_;
+  std::map<std::string, std::vector<std::string>, std::less<>> summaries_;
 };
+
+// A phase rule's note for an event (the {…} slots filled).
+std::string phase_note(const PhaseRule& rule, const Event& e);
 
 // Collects findings from events, one per rule and subject.
 class FindingCollector {

@@ -4,7 +4,6 @@
 #include <climits>
 #include <deque>
 #include <hellotrace/analysis_input.hpp>
-#include <hellotrace/text/text.hpp>
 #include <hellotrace/time.hpp>
 #include <map>
 #include <set>
@@ -14,8 +13,6 @@
 #include "engine/keysync.hpp"
 
 namespace hellotrace::host {
-
-using text::iequals;
 
 const char* phase_name(Phase p) {
   static const char* const kNames[] = {"policy",        "device_joined", "prt",
@@ -65,167 +62,17 @@ std::optional<PhaseState> phase_state_from_name(std::string_view name) {
 
 // ---- phase signals -------------------------------------------------------------
 
-namespace {
-
-enum class Answer { kNone, kYes, kNo };
-
-Answer answer(const Event& e, std::string_view field) {
-  const std::string* v = e.field(field);
-  if (!v) return Answer::kNone;
-  const std::string_view t = text::trim(*v);
-  if (iequals(t, "yes") || iequals(t, "true")) return Answer::kYes;
-  if (iequals(t, "no") || iequals(t, "false")) return Answer::kNo;
-  return Answer::kNone;  // "Not Tested", empty, …
-}
-
-void yes_no(std::vector<PhaseSignal>& out, const Event& e, std::string_view field, Phase phase) {
-  switch (answer(e, field)) {
-    case Answer::kYes:
-      out.push_back(
-          {phase, PhaseState::kDone, std::string(field) + " = " + e.field_or(field).data()});
-      break;
-    case Answer::kNo:
-      out.push_back(
-          {phase, PhaseState::kFailed, std::string(field) + " = " + e.field_or(field).data()});
-      break;
-    case Answer::kNone:
-      break;
-  }
-}
-
-}  // namespace
-
-std::vector<PhaseSignal> phase_signals(const Event& e) {
+std::vector<PhaseSignal> phase_signals(const RuleSet& rules, const Event& e) {
   std::vector<PhaseSignal> out;
-  const std::string& k = e.kind;
-  if (k == "prereq.check") {
-    // dsregcmd "Ngc Prerequisite Check"
-    yes_no(out, e, "IsDeviceJoined", Phase::kDeviceJoined);
-    yes_no(out, e, "IsUserAzureAD", Phase::kPrt);
-    yes_no(out, e, "PolicyEnabled", Phase::kPolicy);
-    if (const std::string* r = e.field("PreReqResult")) {
-      if (text::icontains(*r, "WillNotProvision"))
-        out.push_back({Phase::kPrerequisites, PhaseState::kFailed, "PreReqResult = " + *r});
-      else if (text::icontains(*r, "WillProvision"))
-        out.push_back({Phase::kPrerequisites, PhaseState::kDone, "PreReqResult = " + *r});
-    }
-    // User Device Registration 358/360/361/362
-    yes_no(out, e, "DeviceIsJoined", Phase::kDeviceJoined);
-    yes_no(out, e, "AADPrt", Phase::kPrt);
-    yes_no(out, e, "NgcPolicyEnabled", Phase::kPolicy);
-    if (e.event_id == 358)
-      out.push_back({Phase::kPrerequisites, PhaseState::kDone, "event 358: prerequisites passed"});
-    if (e.event_id >= 360 && e.event_id <= 362)
-      out.push_back(
-          {Phase::kPrerequisites, PhaseState::kFailed,
-           "event " + std::to_string(e.event_id) + ": provisioning will not be launched"});
-  } else if (k == "device.state") {
-    yes_no(out, e, "AzureAdJoined", Phase::kDeviceJoined);
-  } else if (k == "sso.state") {
-    yes_no(out, e, "AzureAdPrt", Phase::kPrt);
-  } else if (k == "user.state") {
-    if (answer(e, "NgcSet") == Answer::kYes) {
-      out.push_back({Phase::kProvisioning, PhaseState::kDone, "NgcSet = YES"});
-      out.push_back({Phase::kKeyRegistered, PhaseState::kDone,
-                     "NgcSet = YES, NgcKeyId " + std::string(e.field_or("NgcKeyId"))});
-    }
-  } else if (k == "device.joined") {
-    out.push_back({Phase::kDeviceJoined, PhaseState::kDone, "device registration succeeded"});
-  } else if (k == "device.join_failed") {
-    out.push_back({Phase::kDeviceJoined, PhaseState::kFailed,
-                   "device registration failed: " +
-                       std::string(e.field_or("ExitCode", e.field_or("ErrorCode")))});
-  } else if (k == "ngc.key_registered") {
-    out.push_back({Phase::kProvisioning, PhaseState::kDone, "NGC key created"});
-    out.push_back({Phase::kKeyRegistered, PhaseState::kDone,
-                   "event 300: key " + std::string(e.field_or("KeyId")) +
-                       " registered, attestation " +
-                       std::string(e.field_or("Attestation", "unknown"))});
-  } else if (k == "hello.error" &&
-             (e.event_id == 7055 || e.event_id == 7066 || e.event_id == 7225 ||
-              e.event_id == 7510 || e.event_id == 7555)) {
-    // The failure twins of "container provisioning / certificate enrollment / key
-    // creation / key registration / container creation started" (rules/provisioning.json).
-    out.push_back(
-        {Phase::kProvisioning, PhaseState::kFailed,
-         "HelloForBusiness event " + std::to_string(e.event_id) + " failed: " +
-             std::string(e.field_or("Error", e.field_or("ErrorCode", e.field_or("Result"))))});
-  } else if (k == "ngc.key_registration_failed") {
-    out.push_back({Phase::kKeyRegistered, PhaseState::kFailed,
-                   "event 301: registration failed: " +
-                       std::string(e.field_or("ErrorCode", e.field_or("ExitCode"))) + " " +
-                       std::string(e.field_or("ServerErrorMessage"))});
-  } else if ((k == "kerberos.pkinit" || k == "kerberos.pkinit_failed") &&
-             !(e.subject.user_sid.empty() && e.subject.user_sam.empty() &&
-               e.subject.user_upn.empty())) {
-    // DC Security 4768/4771 (plugins/udr): the user's PKINIT TGT request is the
-    // on-premises sign-in with the Windows Hello key (the DC checks the key against
-    // msDS-KeyCredentialLink). A computer account's request names no user and is the
-    // device's own key. KeyTrust False means a CA-issued certificate (smart card or
-    // certificate trust): not this key, so it says nothing about the phase.
-    if (e.field_or("KeyTrust") != "False") {
-      const std::string dc(e.field_or("@Computer", "a domain controller"));
-      const std::string id = std::to_string(e.event_id);
-      const bool key_trust = e.field_or("KeyTrust") == "True";
-      if (k == "kerberos.pkinit")
-        out.push_back({Phase::kOnPremSignIn, PhaseState::kDone,
-                       "TGT issued by " + dc + " (event " + id + ") with " +
-                           (key_trust ? "key trust PKINIT (the key in msDS-KeyCredentialLink)"
-                                      : "PKINIT (pre-authentication type " +
-                                            std::string(e.field_or("PreAuthType")) + ")")});
-      else
-        out.push_back({Phase::kOnPremSignIn, PhaseState::kFailed,
-                       dc + " refused the PKINIT sign-in (event " + id +
-                           "): " + std::string(e.field_or("Status")) +
-                           (e.field("Failure") ? " " + std::string(e.field_or("Failure")) + " — " +
-                                                     std::string(e.field_or("FailureReason"))
-                                               : std::string())});
-    }
-  }
+  for (const PhaseRule* p : rules.phases(e)) out.push_back({p->phase, p->state, phase_note(*p, e)});
   return out;
 }
 
 // ---- summaries -----------------------------------------------------------------
 
-static const std::map<std::string, std::vector<std::string>, std::less<>>& summary_fields() {
-  static const std::map<std::string, std::vector<std::string>, std::less<>> kFields = {
-      {"prereq.check",
-       {"PreReqResult", "IsDeviceJoined", "IsUserAzureAD", "PolicyEnabled", "PostLogonEnabled",
-        "DeviceEligible", "SessionIsNotRemote", "DeviceIsJoined", "AADPrt", "NgcPolicyEnabled",
-        "NgcPostLogonProvisioningEnabled", "NgcHardwarePolicyMet", "UserIsRemote"}},
-      {"device.state", {"AzureAdJoined", "DomainJoined", "DomainName"}},
-      {"device.details", {"DeviceId", "DeviceAuthStatus", "TpmProtected"}},
-      {"sso.state", {"AzureAdPrt", "AzureAdPrtUpdateTime", "Attempt Status", "Server Error Code"}},
-      {"user.state", {"NgcSet", "NgcKeyId", "CanReset"}},
-      {"device.diagnostics",
-       {"Error Phase", "Client ErrorCode", "Server ErrorCode", "AadRecoveryEnabled",
-        "KeySignTest"}},
-      {"ngc.key_registered", {"KeyId", "UPN", "Attestation"}},
-      {"ngc.key_registration_failed",
-       {"ErrorCode", "ServerErrorMessage", "RecommendedClientResponse"}},
-      {"device.join_failed", {"ExitCode", "ServerErrorMessage", "ErrorCode", "HttpStatus"}},
-      {"sync.scheduler",
-       {"SyncCycleEnabled", "SchedulerSuspended", "StagingModeEnabled",
-        "NextSyncCycleStartTimeInUTC", "CurrentlyEffectiveSyncCycleInterval"}},
-      {"sync.cycle", {"Connector", "RunProfile", "RunResult", "StartUtc"}},
-      {"sync.cycle_requested", {"Result", "Message"}},
-      {"sync.run_step", {"StepResult", "ExportUpdates", "ExportFailures"}},
-      {"sync.export_error", {"DN", "ErrorType", "Attribute", "Detail"}},
-      {"ad.key_credential", {"KeyId", "Usage", "Source", "DeviceId", "Created"}},
-      {"tpm.info", {"TpmVersion", "IsTpmLockedOut", "TpmSupport"}},
-      {"policy.setting", {"Setting", "Value", "Scope", "Source", "Gpo"}},
-      {"policy.export", {"Format", "Covers", "Settings"}},
-      {"kerberos.pkinit", {"TargetUserName", "PreAuthType", "KeyTrust", "@Computer"}},
-      {"kerberos.pkinit_failed",
-       {"TargetUserName", "Status", "Failure", "PreAuthType", "@Computer"}},
-      {"kdc.certificate", {"@Computer", "@Message"}},
-  };
-  return kFields;
-}
-
-static std::string summarize(const Event& e) {
-  auto it = summary_fields().find(e.kind);
-  if (it != summary_fields().end()) return FindingCollector::excerpt(e, it->second);
+static std::string summarize(const RuleSet& rules, const Event& e) {
+  if (const auto* fields = rules.summary_fields(e.kind))
+    return FindingCollector::excerpt(e, *fields);
   std::string out;
   int n = 0;
   for (const Field& f : e.fields) {
@@ -318,7 +165,7 @@ struct Analysis::Impl {
   // and devices, not with events.
   void record_signals(int node, const Event& e, const TimelineEntry& entry) {
     if (node < 0) return;
-    std::vector<PhaseSignal> signals = phase_signals(e);
+    std::vector<PhaseSignal> signals = phase_signals(rules, e);
     if (signals.empty()) return;
     Signals& have = phases[node];
     for (PhaseSignal& s : signals) {
@@ -373,7 +220,7 @@ void Analysis::observe(const Event& e) {
                 e.event_id,
                 pool.intern(e.file),
                 e.origin,
-                pool.intern(summarize(e)),
+                pool.intern(summarize(m.rules, e)),
                 link.user < 0,
                 {}},
                link.user,

@@ -26,29 +26,10 @@
 
 #include "engine/finding.hpp"
 #include "engine/identity.hpp"
+#include "engine/phase.hpp"
 #include "engine/rules.hpp"
 
 namespace hellotrace::host {
-
-enum class Phase {
-  kPolicy,         // WHfB policy applies to the user/device
-  kDeviceJoined,   // device hybrid-joined to Entra ID
-  kPrt,            // user holds an Entra primary refresh token
-  kPrerequisites,  // prerequisite check passed (358) or failed (360–362)
-  kProvisioning,   // MFA + PIN, NGC container created
-  kKeyRegistered,  // public key registered in Entra ID (300 / 301)
-  kSyncCycle,      // an Entra Connect cycle ran after the registration
-  kKeyInAd,        // key present in msDS-KeyCredentialLink
-  kOnPremSignIn,   // first on-premises sign-in with the key
-};
-inline constexpr size_t kPhaseCount = 9;
-const char* phase_name(Phase p);   // "key_registered"
-const char* phase_title(Phase p);  // "Key registered in Entra ID"
-
-enum class PhaseState { kUnknown, kDone, kFailed, kPending };
-const char* phase_state_name(PhaseState s);
-std::optional<Phase> phase_from_name(std::string_view name);
-std::optional<PhaseState> phase_state_from_name(std::string_view name);
 
 struct PhaseStatus {
   Phase phase = Phase::kPolicy;
@@ -175,12 +156,13 @@ class Analysis {
   std::unique_ptr<Impl> impl_;
 };
 
-// Signals an event gives about enrollment phases (exposed for tests).
+// Signals an event gives about enrollment phases: the "phases" of the rule files
+// (rules/phases.json) that match it, in file order (exposed for tests).
 struct PhaseSignal {
   Phase phase;
   PhaseState state;
   std::string note;
 };
-std::vector<PhaseSignal> phase_signals(const Event& e);
+std::vector<PhaseSignal> phase_signals(const RuleSet& rules, const Event& e);
 
 }  // namespace hellotrace::host
