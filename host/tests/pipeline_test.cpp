@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "../../parsers/archive/tests/zip_writer.hpp"
 #include "test_util.hpp"
 
@@ -33,6 +36,23 @@ TEST(Discovery, WalksFoldersSortedAndReportsMissingPaths) {
   EXPECT_EQ(found.files[2].path.filename(), "a.txt");
   ASSERT_EQ(found.errors.size(), 1u);
   EXPECT_NE(found.errors[0].find("nope: no such file or folder"), std::string::npos);
+}
+
+// Small files are read, large ones mapped (MappedFile::kReadLimit): both give the file's
+// bytes, an empty file an empty span, a folder a reason.
+TEST(Discovery, MappedFileGivesTheBytesOfSmallAndLargeFiles) {
+  TempDir d;
+  std::string large(MappedFile::kReadLimit + 4097, 'x');
+  large.back() = 'y';
+  for (const auto& [name, content] : {std::pair<std::string, std::string>{"small.txt", "abc\n"},
+                                      {"large.txt", large},
+                                      {"empty.txt", ""}}) {
+    MappedFile f;
+    ASSERT_EQ(f.open(d.write(name, content)), "") << name;
+    EXPECT_EQ(std::string(f.bytes().begin(), f.bytes().end()), content) << name;
+  }
+  MappedFile folder;
+  EXPECT_EQ(folder.open(d.path), "not a regular file");
 }
 
 TEST(Pipeline, RoutesClaimedFilesAndSkipsTheRestWithAReason) {
@@ -110,6 +130,8 @@ TEST(Pipeline, NotesInAZippedBundleAreSkippedUnread) {
   EXPECT_EQ(parsed, 1u);
 }
 
+// Results arrive in input order; the prepare hook runs on the worker threads, never on
+// the calling thread, and what it made arrives with its result.
 TEST(Pipeline, ParallelRunDeliversInInputOrder) {
   TempDir d;
   for (int i = 0; i < 60; ++i) d.write(fmt::format("{:03}.txt", i), fmt::format("LINES\n{}\n", i));
@@ -117,12 +139,24 @@ TEST(Pipeline, ParallelRunDeliversInInputOrder) {
   ASSERT_TRUE(r.add_table(ht_plugin_test_lines()));
   PipelineOptions o;
   o.threads = 4;
+  const std::thread::id caller = std::this_thread::get_id();
+  std::atomic<int> on_caller = 0;
+  o.prepare = [&](FileResult& fr) {
+    if (std::this_thread::get_id() == caller) ++on_caller;
+    fr.prepared = "prepared " + std::string(fr.events.at(0).field_or("text"));
+  };
   Pipeline p(r, o);
-  std::vector<std::string> seen;
-  p.run(discover({d.path.string()}).files,
-        [&](FileResult& fr) { seen.push_back(fr.events.at(0).field_or("text").data()); });
+  std::vector<std::string> seen, prepared;
+  p.run(discover({d.path.string()}).files, [&](FileResult& fr) {
+    seen.push_back(fr.events.at(0).field_or("text").data());
+    prepared.push_back(std::any_cast<std::string>(fr.prepared));
+  });
   ASSERT_EQ(seen.size(), 60u);
-  for (int i = 0; i < 60; ++i) EXPECT_EQ(seen[i], std::to_string(i));
+  for (int i = 0; i < 60; ++i) {
+    EXPECT_EQ(seen[i], std::to_string(i));
+    EXPECT_EQ(prepared[i], "prepared " + std::to_string(i));
+  }
+  EXPECT_EQ(on_caller, 0);
 }
 
 // Issue 17, item 6: a value of a few MB is cut at the configured cap where events enter

@@ -433,11 +433,18 @@ class Database {
   bool failed_ = false;
 };
 
-// Parses every input; hands each event to `on_event`. Returns false when an input
+// What a command does with the events of each file read: `prepare` runs on the worker
+// thread that parsed the file (optional; thread-safe: NDJSON lines, rule matches), then
+// `consume` on the calling thread, file after file in input order (it merges).
+struct EventConsumer {
+  std::function<void(FileResult&)> prepare;
+  std::function<void(FileResult&)> consume;
+};
+
+// Parses every input; hands each file's events to `events`. Returns false when an input
 // could not be read at all, or when nothing could be read.
 bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, Database* db,
-                 const std::function<void(const Event&)>& on_event,
-                 size_t* parsed_files = nullptr) {
+                 const EventConsumer& events_of, size_t* parsed_files = nullptr) {
   const Discovery& found = in.found;
   bool ok = found.errors.empty();
   for (const auto& e : found.errors) tell(e);
@@ -450,6 +457,7 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
   po.options_json = options_json(o);
   po.force_parser = o.parser;
   po.max_field_bytes = o.max_field_bytes;
+  po.prepare = events_of.prepare;
   Pipeline pipeline(registry, po);
   Progress progress(!o.quiet, found.files.size());
   uint64_t events = 0;
@@ -495,7 +503,7 @@ bool read_inputs(const Options& o, const Registry& registry, const Inputs& in, D
         for (const Event& e : r.events) s.add_event(source_id, e);
         s.set_source_events(source_id, r.events.size());
       });
-    for (const Event& e : r.events) on_event(e);
+    if (!r.events.empty()) events_of.consume(r);
     events += r.events.size();
     progress.update(r.inside ? 0 : r.input.size, events, !r.inside);
   });
@@ -554,15 +562,35 @@ Correlated correlate(const Options& o, const RuleSet& rules, const Registry& reg
   Correlated c;
   // A copy, not a pointer: the events of a file are freed once the file is read.
   std::optional<std::string> last_file;
-  auto observe = [&](const Event& e) {
+  auto saw_file = [&](const Event& e) {
     if (!last_file || *last_file != e.file) {
       analyzers.saw_file(e.file);
       last_file = e.file;
     }
+  };
+  auto observe = [&](const Event& e) {
+    saw_file(e);
     analysis.observe(e);
   };
+  // Rules, summaries and phase signals of each event are worked out on the parse
+  // workers; the calling thread only merges them into the run.
+  using Prepared = std::vector<PreparedEvent>;
+  EventConsumer consumer;
+  consumer.prepare = [&](FileResult& r) {
+    Prepared prepared;
+    prepared.reserve(r.events.size());
+    for (const Event& e : r.events) prepared.push_back(analysis.prepare(e));
+    r.prepared = std::move(prepared);
+  };
+  consumer.consume = [&](FileResult& r) {
+    auto& prepared = std::any_cast<Prepared&>(r.prepared);
+    for (size_t i = 0; i < r.events.size(); ++i) {
+      saw_file(r.events[i]);
+      analysis.observe(r.events[i], std::move(prepared[i]));
+    }
+  };
   if (inputs) {
-    c.ok = read_inputs(o, registry, *inputs, db, observe, &c.inputs);
+    c.ok = read_inputs(o, registry, *inputs, db, consumer, &c.inputs);
     c.nothing_read = c.inputs == 0 && o.probes.empty();
   }
   for (const std::string& name : o.probes) {
@@ -605,10 +633,19 @@ int cmd_events(const Options& o) {
     std::cout.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     buffer.clear();
   };
-  bool ok = read_inputs(o, registry, inputs, &db, [&](const Event& e) {
-    append_event_line(buffer, e);
+  // The NDJSON lines of a file are formatted on the worker that parsed it; the calling
+  // thread writes them in input order.
+  EventConsumer consumer;
+  consumer.prepare = [](FileResult& r) {
+    std::string lines;
+    for (const Event& e : r.events) append_event_line(lines, e);
+    r.prepared = std::move(lines);
+  };
+  consumer.consume = [&](FileResult& r) {
+    buffer += std::any_cast<std::string&>(r.prepared);
     if (buffer.size() >= (1 << 16)) flush();
-  });
+  };
+  bool ok = read_inputs(o, registry, inputs, &db, consumer);
   flush();
   db.use([](Store& s) { s.commit(); });
   return ok && !db.failed() ? kExitOk : kExitUsage;

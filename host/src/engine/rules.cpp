@@ -667,6 +667,14 @@ static void merge_subject(Subject& into, const Subject& from) {
 
 std::vector<const Rule*> FindingCollector::observe(const Event& e) {
   std::vector<const Rule*> hits = rules_.match(e);
+  for (Finding& f : findings_of(e, hits)) add(std::move(f));
+  return hits;
+}
+
+std::vector<Finding> FindingCollector::findings_of(const Event& e,
+                                                   const std::vector<const Rule*>& hits) {
+  std::vector<Finding> out;
+  out.reserve(hits.size());
   for (const Rule* r : hits) {
     Finding f;
     f.rule = r->id;
@@ -688,9 +696,9 @@ std::vector<const Rule*> FindingCollector::observe(const Event& e) {
           f.remediation = "For " + code + ": " + it->second + " " + f.remediation;
           break;
         }
-    add(std::move(f));
+    out.push_back(std::move(f));
   }
-  return hits;
+  return out;
 }
 
 void merge_details(Finding& into, const Finding& from) {

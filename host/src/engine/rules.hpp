@@ -143,6 +143,9 @@ class FindingCollector {
   explicit FindingCollector(const RuleSet& rules) : rules_(rules) {}
   // Returns the rules that matched (after suppression).
   std::vector<const Rule*> observe(const Event& e);
+  // The finding each of these rules makes of the event (thread-safe: no state); add()
+  // them to collect. observe() is match(), findings_of() and add().
+  static std::vector<Finding> findings_of(const Event& e, const std::vector<const Rule*>& hits);
   // Adds a finding made by code (analyzers); merges with an existing one.
   void add(Finding f);
   std::vector<Finding> take();  // sorted: severity, rule, user

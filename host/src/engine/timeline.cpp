@@ -163,10 +163,8 @@ struct Analysis::Impl {
 
   // Keeps, per fact node, the latest signal of each phase: memory grows with people
   // and devices, not with events.
-  void record_signals(int node, const Event& e, const TimelineEntry& entry) {
-    if (node < 0) return;
-    std::vector<PhaseSignal> signals = phase_signals(rules, e);
-    if (signals.empty()) return;
+  void record_signals(int node, std::vector<PhaseSignal>& signals, const TimelineEntry& entry) {
+    if (node < 0 || signals.empty()) return;
     Signals& have = phases[node];
     for (PhaseSignal& s : signals) {
       auto p = std::find_if(have.begin(), have.end(),
@@ -200,32 +198,42 @@ Analysis::Analysis(const RuleSet& rules, AnalysisOptions options)
     : impl_(std::make_unique<Impl>(rules, std::move(options))) {}
 Analysis::~Analysis() = default;
 
-void Analysis::observe(const Event& e) {
+PreparedEvent Analysis::prepare(const Event& e) const {
+  const Impl& m = *impl_;
+  PreparedEvent p;
+  p.hits = m.rules.match(e);
+  p.findings = FindingCollector::findings_of(e, p.hits);
+  if (e.kind == "eventlog.record") return p;  // not part of any enrollment story
+  p.clears = m.rules.clears(e);
+  p.summary = summarize(m.rules, e);
+  p.signals = phase_signals(m.rules, e);
+  return p;
+}
+
+void Analysis::observe(const Event& e, PreparedEvent&& prepared) {
   Impl& m = *impl_;
   if (e.time != HT_NO_TIME && (m.newest == HT_NO_TIME || e.time > m.newest)) m.newest = e.time;
-  const std::vector<const Rule*> hits = m.collector.observe(e);
+  for (Finding& f : prepared.findings) m.collector.add(std::move(f));
   if (e.kind == "eventlog.record") return;  // not part of any enrollment story
   const auto link = m.graph.observe(e);
-  for (const Rule* r : hits)
-    if (r->state)
-      m.states.push_back(
-          {r, false, e.time, link.user, link.device, m.strings->intern(e.file), e.origin});
-  for (const Rule* r : m.rules.clears(e))
-    m.states.push_back(
-        {r, true, e.time, link.user, link.device, m.strings->intern(e.file), e.origin});
   StringPool& pool = *m.strings;
+  for (const Rule* r : prepared.hits)
+    if (r->state)
+      m.states.push_back({r, false, e.time, link.user, link.device, pool.intern(e.file), e.origin});
+  for (const Rule* r : prepared.clears)
+    m.states.push_back({r, true, e.time, link.user, link.device, pool.intern(e.file), e.origin});
   Impl::Kept k{{e.time,
                 pool.intern(e.kind),
                 pool.intern(e.source),
                 e.event_id,
                 pool.intern(e.file),
                 e.origin,
-                pool.intern(summarize(m.rules, e)),
+                pool.intern(prepared.summary),
                 link.user < 0,
                 {}},
                link.user,
                link.device};
-  m.record_signals(link.user >= 0 ? link.user : link.device, e, k.entry);
+  m.record_signals(link.user >= 0 ? link.user : link.device, prepared.signals, k.entry);
   m.keysync.observe(e, link.user, link.device);
   m.kept.push_back(std::move(k));
   if (!m.options.keep_kinds.empty() && kind_matches(m.options.keep_kinds, e.kind))

@@ -144,18 +144,6 @@ nlohmann::ordered_json people_json(const Report& report);
 // ("tpm.*").
 bool kind_matches(const std::vector<std::string>& patterns, std::string_view kind);
 
-class Analysis {
- public:
-  Analysis(const RuleSet& rules, AnalysisOptions options);
-  ~Analysis();
-  void observe(const Event& e);
-  Report finish();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
-
 // Signals an event gives about enrollment phases: the "phases" of the rule files
 // (rules/phases.json) that match it, in file order (exposed for tests).
 struct PhaseSignal {
@@ -164,5 +152,31 @@ struct PhaseSignal {
   std::string note;
 };
 std::vector<PhaseSignal> phase_signals(const RuleSet& rules, const Event& e);
+
+// What correlation works out from one event alone, without the state of the run: the
+// rules it matches with their findings, the stateful checks it clears, its timeline
+// summary and its phase signals. Analysis::prepare() is const and thread-safe, so the
+// parse workers prepare the events of their file while the calling thread merges.
+struct PreparedEvent {
+  std::vector<const Rule*> hits;  // rules matched (after suppression)
+  std::vector<Finding> findings;  // one per hit
+  std::vector<const Rule*> clears;
+  std::string summary;
+  std::vector<PhaseSignal> signals;
+};
+
+class Analysis {
+ public:
+  Analysis(const RuleSet& rules, AnalysisOptions options);
+  ~Analysis();
+  PreparedEvent prepare(const Event& e) const;  // any thread
+  void observe(const Event& e, PreparedEvent&& prepared);
+  void observe(const Event& e) { observe(e, prepare(e)); }
+  Report finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace hellotrace::host

@@ -175,7 +175,7 @@ Discovery discover(const std::vector<std::string>& paths) {
 }
 
 MappedFile::~MappedFile() {
-  if (data_ && size_) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (mapped_) ::munmap(const_cast<uint8_t*>(data_), size_);
 }
 
 std::string MappedFile::open(const fs::path& path) {
@@ -196,6 +196,27 @@ std::string MappedFile::open(const fs::path& path) {
     ::close(fd);
     return {};
   }
+  if (size_ <= kReadLimit) {
+    read_ = std::make_unique_for_overwrite<uint8_t[]>(size_);
+    size_t got = 0;
+    while (got < size_) {
+      const ssize_t n = ::read(fd, read_.get() + got, size_ - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int e = errno;
+        ::close(fd);
+        read_.reset();
+        size_ = 0;
+        return std::strerror(e);
+      }
+      if (n == 0) break;  // shrank since fstat(): what is there
+      got += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    size_ = got;
+    data_ = read_.get();
+    return {};
+  }
   void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
   const int e = errno;
   ::close(fd);
@@ -205,6 +226,7 @@ std::string MappedFile::open(const fs::path& path) {
   }
   ::madvise(p, size_, MADV_SEQUENTIAL);
   data_ = static_cast<const uint8_t*>(p);
+  mapped_ = true;
   return {};
 }
 

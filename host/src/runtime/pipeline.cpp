@@ -379,9 +379,15 @@ void Pipeline::run(const std::vector<InputFile>& files,
                    const std::function<void(FileResult&)>& on_result) {
   unsigned threads = options_.threads ? options_.threads : std::thread::hardware_concurrency();
   threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(files.size())));
+  auto process_and_prepare = [&](const InputFile& f) {
+    std::vector<FileResult> results = process(f);
+    if (options_.prepare)
+      for (FileResult& r : results) options_.prepare(r);
+    return results;
+  };
   if (threads <= 1) {
     for (const auto& f : files)
-      for (FileResult& r : process(f)) on_result(r);
+      for (FileResult& r : process_and_prepare(f)) on_result(r);
     return;
   }
   // Workers take files in order; results wait in `done` until their turn. The
@@ -401,7 +407,7 @@ void Pipeline::run(const std::vector<InputFile>& files,
         if (next_take >= files.size()) return;
         index = next_take++;
       }
-      std::vector<FileResult> r = process(files[index]);
+      std::vector<FileResult> r = process_and_prepare(files[index]);
       {
         std::lock_guard lock(mu);
         done.emplace(index, std::move(r));

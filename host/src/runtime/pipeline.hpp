@@ -9,6 +9,7 @@
 // with a reason).
 #pragma once
 
+#include <any>
 #include <functional>
 #include <hellotrace/archive/archive.hpp>
 #include <hellotrace/event.hpp>
@@ -64,6 +65,9 @@ struct FileResult {
   std::string cites;          // the file its events and diagnostics cite when not input.path
                               // (a part of a transcript cites the transcript)
   double seconds = 0;
+  // What PipelineOptions::prepare made of this result on the worker thread (the NDJSON
+  // lines of its events, the rule matches of each event, …); empty without a hook.
+  std::any prepared;
 };
 
 // Longest string an event may bring in (field values and names, subject, kind…): the
@@ -77,6 +81,11 @@ struct PipelineOptions {
   std::string force_parser;         // route every file to this plugin
   archive::Limits archive_limits;   // against decompression bombs, per input file
   int max_nesting = 3;              // archives inside archives
+  // Runs on the worker thread that parsed a file, once per result, before the result
+  // is handed to run()'s on_result on the calling thread: the per-event work that needs
+  // no state of the run goes here, so that both cores work and the calling thread only
+  // merges. Called concurrently for different files: it must be thread-safe.
+  std::function<void(FileResult&)> prepare;
 };
 
 class Pipeline {
